@@ -1,0 +1,41 @@
+# munigis — see README.md. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/munigis
+PGDIR := var/pg
+PGPORT ?= 55432
+ADDR ?= :8080
+
+.DEFAULT_GOAL := help
+
+.PHONY: help deps build run test bench db-start db-stop demo vet
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## install missing Debian packages (as root), or print the apt-get line
+	@scripts/deps.sh
+
+build: deps ## build bin/munigis
+	$(GO) build -o $(BIN) ./cmd/munigis
+
+db-start: deps ## start (creating if new) the project PostGIS cluster under var/pg
+	@scripts/pg.sh start $(PGDIR) $(PGPORT)
+
+db-stop: ## stop the project PostGIS cluster (data kept)
+	@scripts/pg.sh stop $(PGDIR)
+
+run: build db-start ## set everything up and serve http://localhost:8080
+	$(BIN) migrate
+	$(BIN) demo --if-empty
+	MUNIGIS_ADDR=$(ADDR) $(BIN) serve
+
+demo: build db-start ## reload the demo municipality (PARCELS=N SEED=S)
+	$(BIN) migrate
+	$(BIN) demo --parcels $${PARCELS:-20000} --seed $${SEED:-1}
+
+test: deps ## vet, gofmt check and every test with -race against a throwaway PostGIS
+	@scripts/test.sh
+
+bench: deps ## benchmarks side by side with their peers (ratios, medians)
+	@scripts/bench.sh

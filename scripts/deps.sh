@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages munigis needs to build, run and test.
+# As root it installs what is missing (apt-get update once, first); as anyone
+# else it prints the exact apt-get line to run and stops.
+set -euo pipefail
+
+packages=(
+  postgresql-15 postgresql-15-postgis-3   # the spatial store
+  libgdal-dev gdal-bin pkg-config g++     # godal (cgo) and GDAL's own tools for tests and benchmarks
+  util-linux                              # runuser, to run PostgreSQL as the postgres user
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "munigis needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them as root, then run make again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"munigis/layers"
+	"munigis/spatial"
+)
+
+// LayerStore is what the web layer needs of the catalog and feature store.
+type LayerStore interface {
+	Layers(ctx context.Context) ([]layers.Layer, error)
+	Layer(ctx context.Context, name string) (layers.Layer, error)
+	Types(ctx context.Context) ([]layers.Type, error)
+	Stats(ctx context.Context, l layers.Layer) (layers.Stats, error)
+	Features(ctx context.Context, l layers.Layer, q layers.Query, fn func(layers.Feature) error) error
+	Feature(ctx context.Context, l layers.Layer, id int64, srid int, attrs []layers.Attribute) (layers.Feature, error)
+	History(ctx context.Context, l layers.Layer, id int64, srid int) ([]layers.Version, error)
+	Cadastral(ctx context.Context, id spatial.Identifier, srid int, visible func(layers.Layer) bool, attrs func(layers.Layer) []layers.Attribute) (layers.CadastralObject, error)
+	CreateType(ctx context.Context, t layers.Type) error
+	CreateLayer(ctx context.Context, l layers.Layer) error
+}
+
+// Pinger checks that the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config holds the server's settings, built and validated in cmd/munigis.
+type Config struct {
+	// Addr to listen on, e.g. ":8080".
+	Addr string
+	// RequestTimeout bounds each request; the database pool's
+	// statement_timeout is set to the same value so that a slow query is
+	// stopped in the database too, not only abandoned.
+	RequestTimeout time.Duration
+	// AdminToken, when not empty, lets a caller sending
+	// "Authorization: Bearer <AdminToken>" act as staff. It bridges the gap
+	// until users and tokens exist (issue 3).
+	AdminToken string
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes int64
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server serves munigis over HTTP.
+type Server struct {
+	cfg    Config
+	layers LayerStore
+	db     Pinger
+	log    *slog.Logger
+	router *mux.Router
+}
+
+// New returns a Server; call Handler or ListenAndServe.
+func New(cfg Config, store LayerStore, db Pinger, log *slog.Logger) *Server {
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{cfg: cfg, layers: store, db: db, log: log}
+	s.router = s.routes()
+	return s
+}
+
+// Handler returns the server's routes wrapped in its middleware.
+func (s *Server) Handler() http.Handler {
+	return s.middleware(s.router)
+}
+
+// Router exposes the routes, so that tests can walk every one of them.
+func (s *Server) Router() *mux.Router { return s.router }
+
+// ListenAndServe serves until ctx is cancelled, then shuts down gracefully,
+// letting requests in flight finish for up to 10 seconds. ready, if not nil,
+// receives the bound address (useful with ":0").
+func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("web: listen on %s: %w (is another munigis running? set MUNIGIS_ADDR)", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+
+	"munigis/internal/pgtest"
+	"munigis/layers"
+	"munigis/web"
+)
+
+const token = "test-staff-token"
+
+type fixture struct {
+	srv  *web.Server
+	h    http.Handler
+	pool *pgtest.DB
+}
+
+// newFixture serves a database with public parcels and buildings, an
+// internal utility line, and a public layer with an internal field whose
+// value is a marker that must never reach the public.
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	_, err := db.Pool.Exec(ctx, `
+		INSERT INTO features.cadastre_parcels (geom, identifier, area_m2, land_use) VALUES
+		  (ST_Multi(ST_MakeEnvelope(490177.508, 4735953.349, 490217.508, 4735993.349, 7801)), '68134.100.5', 1600, 'жилищна'),
+		  (ST_Multi(ST_MakeEnvelope(490217.508, 4735953.349, 490257.508, 4735993.349, 7801)), '68134.100.6', 1600, 'жилищна');
+		INSERT INTO features.cadastre_buildings (geom, identifier, floors) VALUES
+		  (ST_Multi(ST_MakeEnvelope(490180, 4735960, 490190, 4735970, 7801)), '68134.100.5.1', 2);
+		INSERT INTO features.utility_lines (geom, network, operator) VALUES
+		  (ST_Multi(ST_MakeLine(ST_MakePoint(490170, 4735950), ST_MakePoint(490260, 4735950)))::geometry(MultiLineString, 7801), 'water', 'SECRET-OPERATOR-LINE');
+		INSERT INTO features.utility_manholes (geom, network, operator) VALUES
+		  (ST_SetSRID(ST_MakePoint(490200, 4735950), 7801), 'water', 'SECRET-OPERATOR-MANHOLE');
+		INSERT INTO layer_types (name, title_bg, title_en, geometry_type, attributes) VALUES
+		  ('benches', 'Пейки', 'Benches', 'Point', '[{"name":"colour","type":"text","title_bg":"Цвят","title_en":"Colour"},
+		   {"name":"secret_note","type":"text","title_bg":"Бележка","title_en":"Note","internal":true}]');
+		INSERT INTO layers (name, layer_type, title_bg, title_en, visibility) VALUES ('benches', 'benches', 'Пейки', 'Benches', 'public');
+		SELECT munigis_create_layer_table('benches');
+		INSERT INTO features.benches (geom, colour, secret_note) VALUES (ST_SetSRID(ST_MakePoint(490200, 4735970), 7801), 'зелен', 'SECRET-NOTE-VALUE');`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := web.New(web.Config{AdminToken: token, Version: "test"}, layers.NewStore(db.Pool), db.Pool, log)
+	return fixture{srv: srv, h: srv.Handler(), pool: db}
+}
+
+func (f fixture) do(t *testing.T, method, path, auth, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func TestLayerCatalogRespectsVisibility(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.do(t, "GET", "/api/layers", "", "")
+	if code != 200 {
+		t.Fatalf("GET /api/layers = %d %s", code, body)
+	}
+	var got struct {
+		Layers []struct {
+			Name     string `json:"name"`
+			Features int    `json:"features"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, l := range got.Layers {
+		names[l.Name] = l.Features
+	}
+	if names["cadastre_parcels"] != 2 {
+		t.Errorf("anonymous catalog: cadastre_parcels has %d features, want 2", names["cadastre_parcels"])
+	}
+	if _, ok := names["utility_lines"]; ok {
+		t.Error("anonymous catalog lists the internal layer utility_lines")
+	}
+	_, staff := f.do(t, "GET", "/api/layers", token, "")
+	if !strings.Contains(staff, `"utility_lines"`) || !strings.Contains(staff, `"secret_note"`) {
+		t.Error("staff catalog lacks utility_lines or the internal field secret_note")
+	}
+	if code, _ := f.do(t, "GET", "/api/layers", "wrong-token", ""); code != 401 {
+		t.Errorf("wrong token: status %d, want 401", code)
+	}
+}
+
+func TestInternalLayerAnswersLikeMissing(t *testing.T) {
+	f := newFixture(t)
+	codeInt, bodyInt := f.do(t, "GET", "/api/layers/utility_lines/features", "", "")
+	codeNone, bodyNone := f.do(t, "GET", "/api/layers/no_such_layer/features", "", "")
+	if codeInt != 404 || codeNone != 404 {
+		t.Fatalf("statuses %d and %d, want 404 for both", codeInt, codeNone)
+	}
+	if strings.ReplaceAll(bodyInt, "utility_lines", "X") != strings.ReplaceAll(bodyNone, "no_such_layer", "X") {
+		t.Errorf("internal and missing layer answer differently:\n%s\n%s", bodyInt, bodyNone)
+	}
+	if code, body := f.do(t, "GET", "/api/layers/utility_lines/features", token, ""); code != 200 || !strings.Contains(body, "SECRET-OPERATOR-LINE") {
+		t.Errorf("staff: %d %s", code, body)
+	}
+}
+
+func TestFeaturesGeoJSON(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.do(t, "GET", "/api/layers/cadastre_parcels/features?bbox=25.37,42.75,25.3801,42.7591&limit=1", "", "")
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	var fc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Geometry struct {
+				Coordinates [][][][]float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+		NumberReturned int `json:"numberReturned"`
+		Links          []struct{ Rel, Href string }
+	}
+	if err := json.Unmarshal([]byte(body), &fc); err != nil {
+		t.Fatal(err)
+	}
+	if fc.Type != "FeatureCollection" || len(fc.Features) != 1 || fc.Features[0].Properties["identifier"] != "68134.100.5" {
+		t.Fatalf("got %s", body)
+	}
+	p := fc.Features[0].Geometry.Coordinates[0][0][0]
+	if p[0] < 25.3799 || p[0] > 25.3801 || p[1] < 42.7589 || p[1] > 42.7591 {
+		t.Errorf("first coordinate %v, want about [25.38 42.759] (lon, lat)", p)
+	}
+	var next string
+	for _, l := range fc.Links {
+		if l.Rel == "next" {
+			next = l.Href
+		}
+	}
+	if next == "" {
+		t.Error("a full page has no next link")
+	}
+
+	// The same parcel asked in the storage CRS, bbox in EPSG:7801 (x = easting).
+	_, body = f.do(t, "GET", "/api/layers/cadastre_parcels/features?bbox=490170,4735950,490200,4735960&bbox-crs=EPSG:7801&crs=EPSG:7801", "", "")
+	if !strings.Contains(body, "490177.508") || !strings.Contains(body, `"urn:ogc:def:crs:EPSG::7801"`) {
+		t.Errorf("EPSG:7801 output lacks easting 490177.508 or the crs member: %s", body)
+	}
+
+	for _, bad := range []string{"bbox=1,2,3", "bbox=a,b,c,d", "crs=EPSG:2154", "limit=0", "limit=x", "bbox-crs=EPSG:999999"} {
+		code, body := f.do(t, "GET", "/api/layers/cadastre_parcels/features?"+bad, "", "")
+		if code != 400 || !strings.Contains(body, `"message"`) {
+			t.Errorf("?%s: %d %s, want 400 with a message", bad, code, body)
+		}
+	}
+}
+
+func TestInternalFieldsHiddenFromPublic(t *testing.T) {
+	f := newFixture(t)
+	_, body := f.do(t, "GET", "/api/layers/benches/features", "", "")
+	if strings.Contains(body, "SECRET-NOTE-VALUE") || strings.Contains(body, "secret_note") {
+		t.Errorf("public sees an internal field: %s", body)
+	}
+	if !strings.Contains(body, "зелен") {
+		t.Errorf("public does not see the public field: %s", body)
+	}
+	_, body = f.do(t, "GET", "/api/layers/benches/features", token, "")
+	if !strings.Contains(body, "SECRET-NOTE-VALUE") {
+		t.Errorf("staff does not see the internal field: %s", body)
+	}
+}
+
+func TestCadastreEndpoint(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.do(t, "GET", "/api/cadastre/68134.100.5", "", "")
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	var obj struct {
+		ID         string         `json:"id"`
+		Properties map[string]any `json:"properties"`
+		Parent     any            `json:"parent"`
+		Children   []struct {
+			Identifier string `json:"identifier"`
+		} `json:"children"`
+	}
+	if err := json.Unmarshal([]byte(body), &obj); err != nil {
+		t.Fatal(err)
+	}
+	if obj.ID != "68134.100.5" || obj.Properties["level"] != "parcel" || obj.Parent != nil ||
+		len(obj.Children) != 1 || obj.Children[0].Identifier != "68134.100.5.1" {
+		t.Errorf("parcel = %s", body)
+	}
+	code, body = f.do(t, "GET", "/api/cadastre/68134.100.5.1", "", "")
+	if code != 200 || !strings.Contains(body, `"parent":{"identifier":"68134.100.5"`) {
+		t.Errorf("building: %d %s", code, body)
+	}
+
+	code, body = f.do(t, "GET", "/api/cadastre/68134.0100.5", "", "")
+	if code != 400 || !strings.Contains(body, "field 2") || !strings.Contains(body, "message_bg") {
+		t.Errorf("malformed identifier: %d %s, want 400 naming field 2, with a Bulgarian message", code, body)
+	}
+	if code, body := f.do(t, "GET", "/api/cadastre/68134.100.99", "", ""); code != 404 {
+		t.Errorf("unknown identifier: %d %s, want 404", code, body)
+	}
+}
+
+func TestCatalogWritesNeedStaff(t *testing.T) {
+	f := newFixture(t)
+	typ := `{"name":"trees","title_bg":"Дървета","title_en":"Trees","geometry_type":"Point","attributes":[{"name":"species","type":"text","title_bg":"Вид","title_en":"Species"}]}`
+	if code, _ := f.do(t, "POST", "/api/layer-types", "", typ); code != 403 {
+		t.Errorf("anonymous define type: %d, want 403", code)
+	}
+	if code, body := f.do(t, "POST", "/api/layer-types", token, typ); code != 201 {
+		t.Fatalf("staff define type: %d %s", code, body)
+	}
+	if code, body := f.do(t, "POST", "/api/layer-types", token, typ); code != 409 {
+		t.Errorf("duplicate type: %d %s, want 409", code, body)
+	}
+	if code, body := f.do(t, "POST", "/api/layer-types", token, `{"name":"x","nonsense":1}`); code != 400 || !strings.Contains(body, "nonsense") {
+		t.Errorf("unknown field: %d %s, want 400 naming it", code, body)
+	}
+	big := `{"name":"` + strings.Repeat("a", 2<<20) + `"}`
+	if code, _ := f.do(t, "POST", "/api/layer-types", token, big); code != 413 {
+		t.Errorf("2 MB body: %d, want 413", code)
+	}
+	lay := `{"name":"trees","type":"trees","title_bg":"Дървета","title_en":"Trees","visibility":"public"}`
+	if code, body := f.do(t, "POST", "/api/layers", token, lay); code != 201 {
+		t.Fatalf("create layer: %d %s", code, body)
+	}
+	if code, _ := f.do(t, "GET", "/api/layers/trees/features", "", ""); code != 200 {
+		t.Errorf("new public layer not served: %d", code)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	f := newFixture(t)
+	if code, body := f.do(t, "GET", "/healthz", "", ""); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+}
+
+// TestEveryRouteHidesInternalData walks every route of the router as the
+// public and fails if any answer contains an internal layer's name or an
+// internal field's value. A route added to routes.go is walked without
+// changing this test.
+func TestEveryRouteHidesInternalData(t *testing.T) {
+	f := newFixture(t)
+	secrets := []string{"utility_lines", "utility_manholes", "cadastre_units", "SECRET-OPERATOR-LINE",
+		"SECRET-OPERATOR-MANHOLE", "SECRET-NOTE-VALUE", "secret_note"}
+	// Values tried for each path variable: public and internal names alike.
+	fill := map[string][]string{
+		"name":       {"cadastre_parcels", "benches", "utility_lines", "utility_manholes", "cadastre_units"},
+		"id":         {"1"},
+		"identifier": {"68134.100.5", "68134.100.5.1"},
+	}
+	walked := 0
+	err := f.srv.Router().Walk(func(route *mux.Route, router *mux.Router, ancestors []*mux.Route) error {
+		tpl, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, _ := route.GetMethods()
+		for _, m := range methods {
+			if m != http.MethodGet {
+				continue
+			}
+			for _, path := range expand(tpl, fill) {
+				for _, q := range []string{"", "?limit=1000"} {
+					walked++
+					code, body := f.do(t, m, path+q, "", "")
+					for _, s := range secrets {
+						// Echoing the caller's own request is no leak; that
+						// such an answer equals a missing layer's is checked
+						// by TestInternalLayerAnswersLikeMissing.
+						if strings.Contains(body, s) && !strings.Contains(path, s) {
+							t.Errorf("GET %s%s (%d) as the public contains %q", path, q, code, s)
+						}
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if walked < 10 {
+		t.Fatalf("walked only %d requests; is the router empty?", walked)
+	}
+}
+
+// expand substitutes every combination of fill values into a mux path
+// template such as /api/layers/{name}/features/{id:[0-9]+}.
+func expand(tpl string, fill map[string][]string) []string {
+	start := strings.Index(tpl, "{")
+	if start < 0 {
+		return []string{tpl}
+	}
+	end := strings.Index(tpl[start:], "}") + start
+	name, _, _ := strings.Cut(tpl[start+1:end], ":")
+	var out []string
+	for _, v := range fill[name] {
+		out = append(out, expand(tpl[:start]+v+tpl[end+1:], fill)...)
+	}
+	return out
+}
