@@ -11,7 +11,7 @@ ADDR ?= :8080
 .PHONY: help deps build run test bench db-start db-stop demo vet
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## install missing Debian packages (as root), or print the apt-get line
 	@scripts/deps.sh
@@ -32,7 +32,7 @@ run: build db-start ## set everything up and serve http://localhost:8080
 
 demo: build db-start ## reload the demo municipality (PARCELS=N SEED=S)
 	$(BIN) migrate
-	$(BIN) demo --parcels $${PARCELS:-20000} --seed $${SEED:-1}
+	$(BIN) demo --replace --parcels $${PARCELS:-20000} --seed $${SEED:-1}
 
 test: deps ## vet, gofmt check and every test with -race against a throwaway PostGIS
 	@scripts/test.sh

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb/geojson"
@@ -122,6 +123,11 @@ func (s *Server) handleFeatureList(w http.ResponseWriter, r *http.Request) error
 	}
 	if b := params.Get("bbox"); b != "" {
 		crs, _ := spatial.ParseCRS("EPSG:" + strconv.Itoa(q.BBoxSRID))
+		if strings.Count(b, ",") != 3 {
+			// A fifth element (WFS style, with its own axis order) is not
+			// taken here: one way to say the CRS is enough.
+			return munigis.Errorf(munigis.Invalid, "bbox: give four numbers minx,miny,maxx,maxy (x = easting or longitude) and the CRS in bbox-crs")
+		}
 		box, err := spatial.ParseBBox(b, crs, false)
 		if err != nil {
 			return munigis.Wrap(munigis.Invalid, err, "bbox: %s", err.Error())
@@ -215,7 +221,11 @@ func (s *Server) handleFeatureHistory(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
-	versions, err := s.layers.History(r.Context(), l, id, spatial.SRIDWGS84)
+	srid, err := crsParam(r.URL.Query().Get("crs"), "crs")
+	if err != nil {
+		return err
+	}
+	versions, err := s.layers.History(r.Context(), l, id, srid)
 	if err != nil {
 		return err
 	}

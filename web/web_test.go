@@ -166,7 +166,7 @@ func TestFeaturesGeoJSON(t *testing.T) {
 		t.Errorf("EPSG:7801 output lacks easting 490177.508 or the crs member: %s", body)
 	}
 
-	for _, bad := range []string{"bbox=1,2,3", "bbox=a,b,c,d", "crs=EPSG:2154", "limit=0", "limit=x", "bbox-crs=EPSG:999999"} {
+	for _, bad := range []string{"bbox=1,2,3", "bbox=a,b,c,d", "crs=EPSG:2154", "limit=0", "limit=x", "bbox-crs=EPSG:999999", "bbox=490170,4735950,490200,4735960,EPSG:7801"} {
 		code, body := f.do(t, "GET", "/api/layers/cadastre_parcels/features?"+bad, "", "")
 		if code != 400 || !strings.Contains(body, `"message"`) {
 			t.Errorf("?%s: %d %s, want 400 with a message", bad, code, body)
@@ -254,6 +254,12 @@ func TestCatalogWritesNeedStaff(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	f := newFixture(t)
+	if code, _ := f.do(t, "DELETE", "/api/layers", token, ""); code != 405 {
+		t.Errorf("DELETE /api/layers = %d, want 405", code)
+	}
+	if code, _ := f.do(t, "GET", "/api/nothing-here", "", ""); code != 404 {
+		t.Errorf("GET /api/nothing-here = %d, want 404", code)
+	}
 	if code, body := f.do(t, "GET", "/healthz", "", ""); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("/healthz = %d %s", code, body)
 	}
