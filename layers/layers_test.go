@@ -2,6 +2,7 @@ package layers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -304,5 +305,73 @@ func TestUserDefinedLayerType(t *testing.T) {
 	}
 	if _, err := store.Layer(ctx, "x5"); munigis.ErrorCode(err) != munigis.NotFound {
 		t.Errorf("a failed CreateLayer left layer x5 behind: %v", err)
+	}
+}
+
+// TestHistoryOfWideLayer covers types with more attributes than one
+// jsonb_build_object call takes (the history function chunks them).
+func TestHistoryOfWideLayer(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	store := layers.NewStore(db.Pool)
+	typ := layers.Type{Name: "survey", TitleBG: "Анкета", TitleEN: "Survey", GeometryType: "Point"}
+	for i := 1; i <= 95; i++ {
+		typ.Attributes = append(typ.Attributes, layers.Attribute{Name: fmt.Sprintf("q%02d", i), Type: layers.Integer, TitleBG: "в", TitleEN: "q"})
+	}
+	if err := store.CreateType(ctx, typ); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateLayer(ctx, layers.Layer{Name: "survey", TypeName: "survey", TitleBG: "Анкета", TitleEN: "Survey"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO features.survey (geom, q01, q95) VALUES (ST_SetSRID(ST_MakePoint(490000, 4735000), 7801), 1, 95);
+		UPDATE features.survey SET q01 = 2`); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := store.Layer(ctx, "survey")
+	hist, err := store.History(ctx, l, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || len(hist[0].Properties) != 95 || hist[0].Properties["q95"] != 95.0 || hist[0].Properties["q01"] != 1.0 {
+		t.Errorf("history = %d versions, first with %d attributes (q01 %v, q95 %v); want 1 with 95 (1, 95)",
+			len(hist), len(hist[0].Properties), hist[0].Properties["q01"], hist[0].Properties["q95"])
+	}
+}
+
+// TestSQLAndGoAgreeOnIdentifiers: the database CHECK (cadastral_id_valid)
+// and spatial.Parse must accept exactly the same identifiers, or an import
+// would pass one gate and fail the other.
+func TestSQLAndGoAgreeOnIdentifiers(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	inputs := []string{"68134.100.5", "68134.100.5.1", "51500.506.331.1.15", "00014.1.2", "02810.1.1",
+		"68135.100.5", "68134.100", "68134.100.5.1.2.3", "68134.0.5", "68134.0100.5", "68134..5", "68134.100.5.",
+		"6813.100.5", "681344.100.5", "a8134.100.5", " 68134.100.5", "68134.100.99999999999", "68134.1.-5", "68134.1.+5"}
+	for p := 0; p < 10000; p += 37 {
+		for d := 0; d < 10; d++ {
+			inputs = append(inputs, fmt.Sprintf("%04d%d.1.1", p, d))
+		}
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT s, cadastral_id_valid(s) FROM unnest($1::text[]) s`, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var s string
+		var sqlOK bool
+		if err := rows.Scan(&s, &sqlOK); err != nil {
+			t.Fatal(err)
+		}
+		_, err := spatial.Parse(s)
+		if goOK := err == nil; goOK != sqlOK {
+			t.Errorf("%q: cadastral_id_valid = %v, spatial.Parse error %v", s, sqlOK, err)
+		}
+		n++
+	}
+	if n != len(inputs) {
+		t.Fatalf("compared %d of %d inputs", n, len(inputs))
 	}
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, each side by side with its peer on the same
+# data in one run, printed as medians and ratios. Benchmarks are never timed
+# unit tests: these machines are noisy, so read the medians.
+#
+#   BENCH_FEATURES=200000 BENCH_RUNS=1 make bench   a quicker, smaller run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+go build -o bin/munigis ./cmd/munigis
+
+echo "### import: munigis import vs ogr2ogr (PG_USE_COPY=YES)"
+scripts/bench-import.sh
