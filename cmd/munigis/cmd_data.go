@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"munigis/demo"
+	"munigis/gdalio"
+	"munigis/layers"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	parcels := fs.Int("parcels", 20000, "number of land parcels to generate")
+	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same municipality")
+	ekatte := fs.String("ekatte", "", "EKATTE code of the settlement (default: the demo town)")
+	ifEmpty := fs.Bool("if-empty", false, "load only when the cadastre is empty (used by make run)")
+	replace := fs.Bool("replace", false, "replace existing demo data (its history is kept)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: munigis demo [--parcels N] [--seed S] [--ekatte CODE] [--if-empty] [--replace]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *parcels < 1 {
+		return usagef("--parcels must be at least 1")
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	pool, err := cfg.open(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if *ifEmpty {
+		empty, err := demo.Empty(ctx, pool)
+		if err != nil {
+			return err
+		}
+		if !empty {
+			fmt.Fprintln(stdout, "the cadastre already holds data; demo not loaded (use `munigis demo --replace` to reload)")
+			return nil
+		}
+	}
+	start := time.Now()
+	sum, err := demo.Load(ctx, pool, demo.Options{Parcels: *parcels, Seed: *seed, EKATTE: *ekatte,
+		Progress: true, Replace: *replace}, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo municipality loaded in %s:\n", time.Since(start).Round(time.Second))
+	for _, l := range sum.Layers {
+		fmt.Fprintf(stdout, "  %-22s %9d\n", l.Layer, l.Count)
+	}
+	return nil
+}
+
+// mapFlag collects repeated --map target=source pairs.
+type mapFlag map[string]string
+
+func (m mapFlag) String() string { return fmt.Sprint(map[string]string(m)) }
+
+func (m mapFlag) Set(s string) error {
+	target, source, ok := strings.Cut(s, "=")
+	if !ok || target == "" || source == "" {
+		return fmt.Errorf("--map wants target=source, got %q", s)
+	}
+	m[target] = source
+	return nil
+}
+
+// interleaved lets flags follow the positional FILE argument, as in
+// `munigis import parcels.shp --layer cadastre_parcels`.
+func interleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opt := gdalio.ImportOptions{Map: map[string]string{}}
+	fs.StringVar(&opt.Layer, "layer", "", "target munigis layer (required)")
+	fs.StringVar(&opt.SourceLayer, "source-layer", "", "layer of a multi-layer file (default: the first)")
+	fs.StringVar(&opt.SRS, "srs", "", "CRS of the file when it has none or a wrong one, e.g. EPSG:7801")
+	fs.StringVar(&opt.Encoding, "encoding", "", "text encoding of the attributes, e.g. CP1251")
+	fs.Var(mapFlag(opt.Map), "map", "target=source: fill attribute target from source field (repeatable)")
+	fs.BoolVar(&opt.MakeValid, "make-valid", false, "repair invalid geometries (ST_MakeValid) instead of refusing the file")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: munigis import FILE --layer NAME [--srs EPSG:N] [--encoding CP1251] [--map target=source ...] [--make-valid]\n\nAll or nothing: one transaction; on any error nothing is written.")
+		fs.PrintDefaults()
+	}
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one FILE to import")
+	}
+	if opt.Layer == "" {
+		return usagef("--layer is required")
+	}
+	opt.File = pos[0]
+	opt.Progress = true
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	pool, err := cfg.open(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ctx = cliActor(ctx)
+	res, err := gdalio.Import(ctx, layers.NewStore(pool), opt, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d features from %s into %s in %s\n", res.Features, opt.File, opt.Layer, res.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opt gdalio.ExportOptions
+	fs.StringVar(&opt.Layer, "layer", "", "munigis layer to export (required)")
+	fs.StringVar(&opt.Format, "format", "GPKG", `GPKG, GeoJSON, "ESRI Shapefile" or CSV`)
+	fs.StringVar(&opt.SRS, "srs", "", "CRS of the file (default EPSG:7801; EPSG:4326 for GeoJSON)")
+	fs.BoolVar(&opt.Overwrite, "overwrite", false, "replace FILE if it exists")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: munigis export --layer NAME --format GPKG|GeoJSON|\"ESRI Shapefile\"|CSV FILE [--srs EPSG:N]")
+		fs.PrintDefaults()
+	}
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one FILE to write")
+	}
+	if opt.Layer == "" {
+		return usagef("--layer is required")
+	}
+	opt.File = pos[0]
+	opt.Progress = true
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	pool, err := cfg.open(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := gdalio.Export(ctx, layers.NewStore(pool), opt, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %d features of %s to %s\n", n, opt.Layer, opt.File)
+	return nil
+}

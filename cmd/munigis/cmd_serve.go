@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"munigis/layers"
+	"munigis/migrations"
+	"munigis/web"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: munigis serve\n\nServes on MUNIGIS_ADDR (default :8080) until interrupted (Ctrl-C), then finishes requests in flight.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := cfg.logger(stderr)
+	pool, err := cfg.open(ctx, cfg.RequestTimeout)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	v, err := migrations.Version(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if v < migrations.Latest() {
+		return fmt.Errorf("the database schema is at version %d but this munigis needs %d; run `munigis migrate` first", v, migrations.Latest())
+	}
+	token, where, err := cfg.adminToken()
+	if err != nil {
+		return err
+	}
+	srv := web.New(web.Config{
+		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, AdminToken: token, Version: version(),
+	}, layers.NewStore(pool), pool, log)
+	return srv.ListenAndServe(ctx, func(addr string) {
+		log.Info("munigis is serving", "addr", addr, "version", version())
+		if where != "" {
+			log.Info("staff access: send Authorization: Bearer <token>", "token_file", where)
+		}
+		if os.Getenv("MUNIGIS_READY_FILE") != "" {
+			// Lets tests and scripts learn the bound address of ":0".
+			_ = os.WriteFile(os.Getenv("MUNIGIS_READY_FILE"), []byte(addr), 0o644)
+		}
+	})
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	pool, err := cfg.open(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := migrations.Up(ctx, pool, func(m migrations.Migration) {
+		fmt.Fprintf(stdout, "applying %06d_%s\n", m.Version, m.Name)
+	})
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "the database is up to date (version %d)\n", migrations.Latest())
+	}
+	return nil
+}
+
+func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "munigis %s (schema %d)\n", version(), migrations.Latest())
+	return nil
+}

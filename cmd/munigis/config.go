@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"munigis/internal/postgis"
+)
+
+// Config is every setting munigis reads, from MUNIGIS_* variables and
+// DATABASE_URL. It is built here and passed down as values; no other
+// package reads the environment.
+type Config struct {
+	DatabaseURL    string
+	Addr           string
+	RequestTimeout time.Duration
+	DBMaxConns     int32
+	AdminToken     string
+	LogFormat      string
+	LogLevel       slog.Level
+}
+
+func loadConfig() (Config, error) {
+	c := Config{
+		Addr:           env("MUNIGIS_ADDR", ":8080"),
+		RequestTimeout: 30 * time.Second,
+		DBMaxConns:     16,
+		AdminToken:     os.Getenv("MUNIGIS_ADMIN_TOKEN"),
+		LogFormat:      env("MUNIGIS_LOG_FORMAT", "text"),
+	}
+	if s := os.Getenv("MUNIGIS_REQUEST_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("MUNIGIS_REQUEST_TIMEOUT=%q: give a duration such as 30s", s)
+		}
+		c.RequestTimeout = d
+	}
+	if s := os.Getenv("MUNIGIS_DB_MAX_CONNS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 90 {
+			return c, fmt.Errorf("MUNIGIS_DB_MAX_CONNS=%q: give a number from 1 to 90 (below PostgreSQL's max_connections)", s)
+		}
+		c.DBMaxConns = int32(n)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("MUNIGIS_LOG_FORMAT=%q: use text or json", c.LogFormat)
+	}
+	if s := os.Getenv("MUNIGIS_LOG_LEVEL"); s != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			return c, fmt.Errorf("MUNIGIS_LOG_LEVEL=%q: use debug, info, warn or error", s)
+		}
+	}
+	u, err := postgis.ResolveURL()
+	if err != nil {
+		return c, err
+	}
+	c.DatabaseURL = u
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (c Config) logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// open connects to the configured database. Commands that run long
+// statements (import, demo) pass statementTimeout 0.
+func (c Config) open(ctx context.Context, statementTimeout time.Duration) (*pgxpool.Pool, error) {
+	return postgis.Open(ctx, postgis.Config{URL: c.DatabaseURL, StatementTimeout: statementTimeout,
+		MaxConns: c.DBMaxConns, AppName: "munigis"})
+}
+
+// adminToken returns the configured bootstrap token or, for the project
+// cluster, the one kept in var/admin-token (created on first use), so
+// `make run` gives staff access without extra set-up.
+func (c Config) adminToken() (token, where string, err error) {
+	if c.AdminToken != "" {
+		return c.AdminToken, "MUNIGIS_ADMIN_TOKEN", nil
+	}
+	if os.Getenv("DATABASE_URL") != "" {
+		return "", "", nil
+	}
+	dir, ok := postgis.VarDir()
+	if !ok {
+		return "", "", nil
+	}
+	path := filepath.Join(dir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), path, nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	token = hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return token, path, nil
+}
+
+func version() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = s.Value[:12]
+			}
+		}
+	}
+	return v
+}
