@@ -17,7 +17,7 @@ deps: ## install missing Debian packages (as root), or print the apt-get line
 	@scripts/deps.sh
 
 build: deps ## build bin/munigis
-	$(GO) build -o $(BIN) ./cmd/munigis
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/munigis
 
 db-start: deps ## start (creating if new) the project PostGIS cluster under var/pg
 	@scripts/pg.sh start $(PGDIR) $(PGPORT)

@@ -112,7 +112,10 @@ SELECT name, name, title_bg, title_en,
            WHEN 'utility_manholes' THEN 16
            ELSE 0
        END,
-       row_number() OVER (ORDER BY name)::int * 10
+       10 * array_position(ARRAY['cadastre_parcels', 'cadastre_buildings', 'cadastre_units',
+           'regulation_plots', 'regulation_quarters', 'regulation_lines', 'development_plan',
+           'general_plan_zones', 'forestry_plan', 'street_segments', 'utility_lines',
+           'utility_manholes', 'grassland', 'subsidy_areas'], name)
 FROM layer_types
 WHERE built_in;
 

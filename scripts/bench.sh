@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-go build -o bin/munigis ./cmd/munigis
+go build -buildvcs=auto -o bin/munigis ./cmd/munigis
 
 echo "### import: munigis import vs ogr2ogr (PG_USE_COPY=YES)"
 scripts/bench-import.sh
