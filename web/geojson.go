@@ -1,7 +1,9 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -38,6 +40,17 @@ func crsMember(srid int) map[string]any {
 	}
 	return map[string]any{"type": "name", "properties": map[string]string{
 		"name": "urn:ogc:def:crs:EPSG::" + strconv.Itoa(srid)}}
+}
+
+// writeGeoJSON writes v (a feature or collection) as application/geo+json.
+func writeGeoJSON(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("web: encode GeoJSON: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	_, err = w.Write(b)
+	return err
 }
 
 type link struct {

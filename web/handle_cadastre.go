@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -54,11 +53,5 @@ func (s *Server) handleCadastre(w http.ResponseWriter, r *http.Request) error {
 	if c := crsMember(srid); c != nil {
 		gf.ExtraMembers["crs"] = c
 	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	b, err := json.Marshal(gf)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
+	return writeGeoJSON(w, gf)
 }

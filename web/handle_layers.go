@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,13 +173,7 @@ func (s *Server) handleFeatureList(w http.ResponseWriter, r *http.Request) error
 	if c := crsMember(q.SRID); c != nil {
 		fc.ExtraMembers["crs"] = c
 	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	b, err := json.Marshal(fc)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
+	return writeGeoJSON(w, fc)
 }
 
 func (s *Server) handleFeatureGet(w http.ResponseWriter, r *http.Request) error {
@@ -204,13 +197,7 @@ func (s *Server) handleFeatureGet(w http.ResponseWriter, r *http.Request) error 
 	if c := crsMember(srid); c != nil {
 		gf.ExtraMembers = geojson.Properties{"crs": c}
 	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	b, err := json.Marshal(gf)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
+	return writeGeoJSON(w, gf)
 }
 
 // handleFeatureHistory lists the earlier versions of a feature (a deleted

@@ -34,11 +34,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *parcels < 1 {
 		return usagef("--parcels must be at least 1")
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.open(ctx, 0)
+	pool, err := connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -122,11 +118,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	opt.File = pos[0]
 	opt.Progress = true
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.open(ctx, 0)
+	pool, err := connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -164,11 +156,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	opt.File = pos[0]
 	opt.Progress = true
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.open(ctx, 0)
+	pool, err := connect(ctx)
 	if err != nil {
 		return err
 	}

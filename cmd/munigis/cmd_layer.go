@@ -26,11 +26,7 @@ func cmdLayer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		help()
 		return usagef("say what to do with layers")
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.open(ctx, 0)
+	pool, err := connect(ctx)
 	if err != nil {
 		return err
 	}

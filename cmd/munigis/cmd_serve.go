@@ -63,11 +63,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.open(ctx, 0)
+	pool, err := connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -92,6 +92,17 @@ func (c Config) open(ctx context.Context, statementTimeout time.Duration) (*pgxp
 		MaxConns: c.DBMaxConns, AppName: "munigis"})
 }
 
+// connect loads the configuration and opens the database for a command
+// that may run long statements (import, demo, migrate): no statement
+// timeout.
+func connect(ctx context.Context) (*pgxpool.Pool, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.open(ctx, 0)
+}
+
 // adminToken returns the configured bootstrap token or, for the project
 // cluster, the one kept in var/admin-token (created on first use), so
 // `make run` gives staff access without extra set-up.
