@@ -20,7 +20,8 @@ build: deps ## build bin/munigis
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/munigis
 
 db-start: deps ## start (creating if new) the project PostGIS cluster under var/pg
-	@scripts/pg.sh start $(PGDIR) $(PGPORT)
+	@if [ -n "$$DATABASE_URL" ]; then echo "DATABASE_URL is set: using that database, not var/pg"; \
+	else scripts/pg.sh start $(PGDIR) $(PGPORT); fi
 
 db-stop: ## stop the project PostGIS cluster (data kept)
 	@scripts/pg.sh stop $(PGDIR)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 
 	"munigis/layers"
@@ -47,8 +48,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}, layers.NewStore(pool), pool, log)
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
-		if where != "" {
-			log.Info("staff access: send Authorization: Bearer <token>", "token_file", where)
+		switch {
+		case where == "MUNIGIS_ADMIN_TOKEN":
+			log.Info("the public sees public layers only; staff send the token of MUNIGIS_ADMIN_TOKEN as a bearer token")
+		case where != "":
+			_, port, _ := net.SplitHostPort(addr)
+			log.Info("the public sees public layers only; staff send the token kept in "+where,
+				"try", "curl -H \"Authorization: Bearer $(cat "+where+")\" http://localhost:"+port+"/api/layers")
 		}
 		if os.Getenv("MUNIGIS_READY_FILE") != "" {
 			// Lets tests and scripts learn the bound address of ":0".
