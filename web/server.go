@@ -52,6 +52,15 @@ type Config struct {
 	Version string
 }
 
+// Deps are the stores and services the server talks to, each through an
+// interface declared here, on the consumer side. Later capabilities
+// (accounts, audit, registers) add their field here.
+type Deps struct {
+	Layers LayerStore
+	DB     Pinger
+	Log    *slog.Logger
+}
+
 // Server serves munigis over HTTP.
 type Server struct {
 	cfg    Config
@@ -62,14 +71,17 @@ type Server struct {
 }
 
 // New returns a Server; call Handler or ListenAndServe.
-func New(cfg Config, store LayerStore, db Pinger, log *slog.Logger) *Server {
+func New(cfg Config, d Deps) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{cfg: cfg, layers: store, db: db, log: log}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log}
 	s.router = s.routes()
 	return s
 }

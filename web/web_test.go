@@ -52,7 +52,7 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(web.Config{AdminToken: token, Version: "test"}, layers.NewStore(db.Pool), db.Pool, log)
+	srv := web.New(web.Config{AdminToken: token, Version: "test"}, web.Deps{Layers: layers.NewStore(db.Pool), DB: db.Pool, Log: log})
 	return fixture{srv: srv, h: srv.Handler(), pool: db}
 }
 

@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, AdminToken: token, Version: version(),
-	}, layers.NewStore(pool), pool, log)
+	}, web.Deps{Layers: layers.NewStore(pool), DB: pool, Log: log})
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
 		switch {
