@@ -10,6 +10,8 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/twpayne/go-geom v1.7.0
 	github.com/twpayne/pgx-geom v0.0.2
+	golang.org/x/crypto v0.35.0
+	golang.org/x/time v0.10.0
 )
 
 require (

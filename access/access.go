@@ -1,10 +1,21 @@
-// Package access decides what a caller may see. It is the one place where
-// that is decided: every endpoint (JSON API now; tiles, WMS, WFS, OGC API
-// and search later) asks a Viewer, never checks visibility by itself.
+// Package access decides what a caller may see and change. It is the one
+// place where that is decided: every endpoint (JSON API now; tiles, WMS,
+// WFS, OGC API, registers and search later) asks a Viewer, never checks
+// visibility by itself.
 //
-// For now there are two kinds of caller: the public (anonymous) and staff,
-// who hold the bootstrap admin token. Users, roles, units and grants
-// (issue 3) refine Viewer without changing its callers.
+// A Viewer is the public (the zero Viewer, Anonymous) or a signed-in user,
+// who arrives through a session cookie or an API token. A signed-in Viewer
+// carries its role and the grants that apply to it, already resolved by
+// package accounts (grants to its role, its unit and the units above it,
+// itself, and — for a unit head — everything its unit's staff hold, Art. 40
+// of the documents regulation). This package only reads them:
+//
+//   - admin may do everything, without grants;
+//   - a public layer is readable by everyone, an internal one only with a
+//     read (or edit) grant on it or on '*';
+//   - edit implies read;
+//   - internal fields are visible to a signed-in viewer who may read the layer;
+//   - only admins edit the catalog, users and grants.
 package access
 
 import (
@@ -13,29 +24,125 @@ import (
 	"munigis/layers"
 )
 
+// Role is a user's role. The public has no role.
+type Role string
+
+// The roles of issue 3; migration 000005 holds the same list in table roles.
+const (
+	Admin     Role = "admin"
+	Planner   Role = "planner"
+	Clerk     Role = "clerk"
+	Inspector Role = "inspector"
+)
+
+// Roles lists every role, for validation and help texts.
+var Roles = []Role{Admin, Planner, Clerk, Inspector}
+
+// ValidRole reports whether r is one of Roles.
+func ValidRole(r Role) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Permission on an object. Edit implies read.
+type Permission string
+
+// The permissions.
+const (
+	Read Permission = "read"
+	Edit Permission = "edit"
+)
+
+// Object kinds a grant can name.
+const (
+	KindLayer    = "layer"
+	KindRegister = "register"
+)
+
+// All is the object name that matches every object of a kind.
+const All = "*"
+
+// Grant is one permission a viewer holds on an object of a kind, by name
+// or All.
+type Grant struct {
+	ObjectKind string     `json:"object_kind"`
+	Object     string     `json:"object"`
+	Permission Permission `json:"permission"`
+}
+
 // Viewer is whoever makes a request.
 type Viewer struct {
-	// Actor is the system identifier recorded in history and audit; "" for
-	// the public.
-	Actor string
-	// Staff sees internal layers and fields.
-	Staff bool
+	// SystemID is the user's system identifier (Art. 12 p. 4), recorded in
+	// history and audit; "" for the public.
+	SystemID string
+	// Username of the signed-in user.
+	Username string
+	// Role of the signed-in user.
+	Role Role
+	// Grants that apply to the user, resolved by package accounts.
+	Grants []Grant
+	// Via says how the user authenticated: "session" or "token".
+	Via string
 }
 
 // Anonymous is the public.
 var Anonymous = Viewer{}
 
+// SignedIn reports whether v is a user rather than the public.
+func (v Viewer) SignedIn() bool { return v.SystemID != "" }
+
+// IsAdmin reports whether v is a signed-in administrator.
+func (v Viewer) IsAdmin() bool { return v.SignedIn() && v.Role == Admin }
+
+// has reports whether v holds permission p on the object of kind named
+// name, through a grant on it or on All. Edit implies read.
+func (v Viewer) has(kind, name string, p Permission) bool {
+	if !v.SignedIn() {
+		return false
+	}
+	if v.IsAdmin() {
+		return true
+	}
+	for _, g := range v.Grants {
+		if g.ObjectKind != kind || (g.Object != All && g.Object != name) {
+			continue
+		}
+		if g.Permission == p || g.Permission == Edit {
+			return true
+		}
+	}
+	return false
+}
+
 // CanRead reports whether v may see layer l at all. A layer v may not read
 // must be answered as if it did not exist.
 func (v Viewer) CanRead(l layers.Layer) bool {
-	return v.Staff || l.Visibility == layers.Public
+	return l.Visibility == layers.Public || v.has(KindLayer, l.Name, Read)
 }
 
-// Attributes returns the attributes of l that v may see.
+// CanEdit reports whether v may change the features of layer l.
+func (v Viewer) CanEdit(l layers.Layer) bool {
+	return v.has(KindLayer, l.Name, Edit)
+}
+
+// CanReadRegister reports whether v may read the internal part of the
+// register named name (issue 6). The public part of a register is public.
+func (v Viewer) CanReadRegister(name string) bool { return v.has(KindRegister, name, Read) }
+
+// CanEditRegister reports whether v may change entries of the register named name.
+func (v Viewer) CanEditRegister(name string) bool { return v.has(KindRegister, name, Edit) }
+
+// Attributes returns the attributes of l that v may see: all of them for a
+// signed-in viewer who may read l, the public ones otherwise.
 func (v Viewer) Attributes(l layers.Layer) []layers.Attribute {
+	all := v.SignedIn() && v.CanRead(l)
 	out := make([]layers.Attribute, 0, len(l.Type.Attributes))
 	for _, a := range l.Type.Attributes {
-		if v.Staff || !a.Internal {
+		if all || !a.Internal {
 			out = append(out, a)
 		}
 	}
@@ -43,7 +150,18 @@ func (v Viewer) Attributes(l layers.Layer) []layers.Attribute {
 }
 
 // CanEditCatalog reports whether v may create layer types and layers.
-func (v Viewer) CanEditCatalog() bool { return v.Staff }
+func (v Viewer) CanEditCatalog() bool { return v.IsAdmin() }
+
+// CanManageAccess reports whether v may create users and units and grant or
+// revoke access.
+func (v Viewer) CanManageAccess() bool { return v.IsAdmin() }
+
+// CanManageTokensOf reports whether v may create, list and revoke the API
+// tokens of the user with system identifier owner: their own, or anyone's
+// for an admin.
+func (v Viewer) CanManageTokensOf(owner string) bool {
+	return v.SignedIn() && (v.SystemID == owner || v.IsAdmin())
+}
 
 type viewerKey struct{}
 

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"munigis"
 )
@@ -26,6 +29,7 @@ var statusOf = map[munigis.Code]int{
 	munigis.Unavailable:  http.StatusServiceUnavailable,
 	munigis.Internal:     http.StatusInternalServerError,
 	"method_not_allowed": http.StatusMethodNotAllowed,
+	"too_many_requests":  http.StatusTooManyRequests,
 }
 
 // handlerFunc is the shape of every handler: it writes a response or
@@ -65,6 +69,10 @@ func (s *Server) handle(fn handlerFunc) http.Handler {
 		if code == munigis.Unauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="munigis"`)
 		}
+		var wait interface{ RetryAfter() time.Duration }
+		if errors.As(err, &wait) {
+			w.Header().Set("Retry-After", retryAfter(wait.RetryAfter()))
+		}
 		writeJSON(w, status, map[string]any{"error": body})
 	})
 }
@@ -81,3 +89,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
+
+// retryAfter formats a Retry-After header: whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int(math.Ceil(d.Seconds())))
+}
+
+// asError is errors.As, for call sites that declare the target inline.
+func asError(err error, target any) bool { return errors.As(err, target) }

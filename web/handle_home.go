@@ -28,6 +28,7 @@ code{background:#f3f3f3;padding:0 .2em}</style></head>
 <body>
 <h1>munigis</h1>
 <p>Географска информационна система на общината. <span lang="en">(Municipal GIS.)</span></p>
+<p><a href="/login">Вход за служители</a> <span lang="en">(<a href="/login?lang=en">staff sign-in</a>)</span></p>
 <h2>Програмен интерфейс <small lang="en">(API)</small></h2>
 <ul>
 <li><a href="/api/layers"><code>/api/layers</code></a> – каталог на слоевете <span lang="en">(layer catalog)</span></li>

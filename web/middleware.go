@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -105,27 +106,117 @@ func (s *Server) timeout(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate puts the caller's access.Viewer in the context. A bearer
-// token that is not valid is refused rather than treated as anonymous, so
-// a misconfigured client notices.
+// authenticate puts the caller's access.Viewer in the context: from an
+// "Authorization: Bearer <API token>" header, else from the session cookie,
+// else the public. A bearer token or cookie that is not valid (unknown,
+// revoked, expired, of a disabled user) is refused with 401 rather than
+// treated as anonymous, so that a client notices; the 401 also clears a bad
+// cookie, so the next request is the public's. The sign-in routes ignore a
+// bad cookie, so a person can always sign in again.
+//
+// A state-changing request (POST, PUT, PATCH, DELETE) authenticated by the
+// cookie must carry the session's CSRF token in the X-CSRF-Token header (or,
+// for the HTML sign-out form, the csrf_token form field), else 403. Bearer
+// requests are exempt: a browser never adds that header by itself.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := access.Anonymous
+		fail := func(err error) {
+			s.handle(func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(w, r)
+		}
+		ctx := r.Context()
+		var a authInfo
 		if h := r.Header.Get("Authorization"); h != "" {
 			token, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok || s.cfg.AdminToken == "" ||
-				subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.cfg.AdminToken)) != 1 {
-				s.handle(func(http.ResponseWriter, *http.Request) error {
-					return munigis.Errorf(munigis.Unauthorized, "the bearer token is not valid")
-				}).ServeHTTP(w, r)
+			if !ok || s.accounts == nil {
+				fail(munigis.Errorf(munigis.Unauthorized, "the Authorization header must be \"Bearer <API token>\""))
 				return
 			}
-			v = access.Viewer{Actor: "admin-token", Staff: true}
+			_, u, err := s.accounts.LookupToken(ctx, strings.TrimSpace(token))
+			if err != nil {
+				fail(err)
+				return
+			}
+			a = authInfo{user: u, via: "token"}
+		} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && s.accounts != nil {
+			sess, u, err := s.accounts.LookupSession(ctx, c.Value)
+			stale := err != nil && munigis.ErrorCode(err) == munigis.Unauthorized
+			switch {
+			case stale && (isSignInRoute(r) || r.URL.Path == "/login"):
+				// Ignore a stale cookie where one signs in again.
+				s.clearSessionCookie(w, r)
+			case stale && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
+				// A browser page: show the sign-in form with the reason.
+				s.clearSessionCookie(w, r)
+				http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+				return
+			case err != nil:
+				if stale {
+					s.clearSessionCookie(w, r)
+				}
+				fail(err)
+				return
+			default:
+				if err := s.accounts.TouchSession(ctx, sess); err != nil {
+					fail(err)
+					return
+				}
+				a = authInfo{user: u, via: "session", session: &sess, cookie: c.Value}
+			}
 		}
-		ctx := access.WithViewer(r.Context(), v)
-		if v.Actor != "" {
-			ctx = munigis.WithActor(ctx, v.Actor)
+		v := access.Anonymous
+		if a.via != "" {
+			var err error
+			if v, err = s.accounts.ViewerFor(ctx, a.user, a.via); err != nil {
+				fail(err)
+				return
+			}
+			ctx = munigis.WithActor(ctx, v.SystemID)
 		}
+		if a.session != nil && stateChanging(r.Method) && !isSignInRoute(r) {
+			if err := s.checkCSRF(w, r, a.session.CSRFToken); err != nil {
+				fail(err)
+				return
+			}
+		}
+		ctx = context.WithValue(access.WithViewer(ctx, v), authKey{}, a)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func stateChanging(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// isSignInRoute: where a person signs in, a stale cookie is ignored and no
+// CSRF token is asked (the request does not act with the session).
+func isSignInRoute(r *http.Request) bool {
+	return r.Method == http.MethodPost && (r.URL.Path == "/login" || r.URL.Path == "/api/session")
+}
+
+var errCSRF = &munigis.Error{Code: munigis.Forbidden,
+	Message: "this request was made with a session cookie but without the session's CSRF token: send it in the X-CSRF-Token header " +
+		"(sign-in and GET /api/session return it as csrf_token)",
+	MessageBG: "Липсва или е грешен CSRF ключът на сесията (заглавие X-CSRF-Token)"}
+
+func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request, want string) error {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return err
+			}
+			return munigis.Wrap(munigis.Invalid, err, "the form cannot be read")
+		}
+		got = r.PostForm.Get("csrf_token")
+	}
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return errCSRF
+	}
+	return nil
 }

@@ -27,5 +27,19 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/api/layers/{name}/features/{id:[0-9]+}", s.handle(s.handleFeatureGet)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/layers/{name}/features/{id:[0-9]+}/history", s.handle(s.handleFeatureHistory)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/cadastre/{identifier}", s.handle(s.handleCadastre)).Methods(http.MethodGet, http.MethodHead)
+
+	r.Handle("/login", s.handle(s.handleLoginPage)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/login", s.handle(s.handleLoginForm)).Methods(http.MethodPost)
+	r.Handle("/logout", s.handle(s.handleLogoutForm)).Methods(http.MethodPost)
+	r.Handle("/api/session", s.handle(s.handleSessionGet)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/session", s.handle(s.handleSessionCreate)).Methods(http.MethodPost)
+	r.Handle("/api/session", s.handle(s.handleSessionDelete)).Methods(http.MethodDelete)
+	r.Handle("/api/tokens", s.handle(s.handleTokenList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/tokens", s.handle(s.handleTokenCreate)).Methods(http.MethodPost)
+	r.Handle("/api/tokens/{id:[0-9]+}", s.handle(s.handleTokenRevoke)).Methods(http.MethodDelete)
+	r.Handle("/api/grants", s.handle(s.handleGrantList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/grants", s.handle(s.handleGrantCreate)).Methods(http.MethodPost)
+	r.Handle("/api/grants/{id:[0-9]+}", s.handle(s.handleGrantRevoke)).Methods(http.MethodDelete)
+	r.Handle("/api/audit", s.handle(s.handleAuditList)).Methods(http.MethodGet, http.MethodHead)
 	return r
 }

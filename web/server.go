@@ -11,6 +11,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"munigis/access"
+	"munigis/accounts"
+	"munigis/audit"
 	"munigis/layers"
 	"munigis/spatial"
 )
@@ -29,6 +32,30 @@ type LayerStore interface {
 	CreateLayer(ctx context.Context, l layers.Layer) error
 }
 
+// AccountStore is what the web layer needs of users, sessions, API tokens
+// and grants (package accounts).
+type AccountStore interface {
+	SignIn(ctx context.Context, username, password, address, userAgent string) (accounts.NewSession, error)
+	LookupSession(ctx context.Context, raw string) (accounts.Session, accounts.User, error)
+	TouchSession(ctx context.Context, sess accounts.Session) error
+	SignOut(ctx context.Context, raw, address string) error
+	LookupToken(ctx context.Context, raw string) (accounts.Token, accounts.User, error)
+	ViewerFor(ctx context.Context, u accounts.User, via string) (access.Viewer, error)
+	User(ctx context.Context, who string) (accounts.User, error)
+	CreateToken(ctx context.Context, who, name string) (string, accounts.Token, error)
+	Tokens(ctx context.Context, who string) ([]accounts.Token, error)
+	Token(ctx context.Context, id int64) (accounts.Token, error)
+	RevokeToken(ctx context.Context, id int64) (accounts.Token, error)
+	Grant(ctx context.Context, g accounts.Grant) (accounts.Grant, error)
+	RevokeGrant(ctx context.Context, id int64) (accounts.Grant, error)
+	Grants(ctx context.Context, all bool) ([]accounts.Grant, error)
+}
+
+// AuditLog is what the web layer needs of the audit trail (package audit).
+type AuditLog interface {
+	List(ctx context.Context, f audit.Filter) ([]audit.Entry, int64, error)
+}
+
 // Pinger checks that the database answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -42,10 +69,10 @@ type Config struct {
 	// statement_timeout is set to the same value so that a slow query is
 	// stopped in the database too, not only abandoned.
 	RequestTimeout time.Duration
-	// AdminToken, when not empty, lets a caller sending
-	// "Authorization: Bearer <AdminToken>" act as staff. It bridges the gap
-	// until users and tokens exist (issue 3).
-	AdminToken string
+	// SecureCookies marks the session cookie Secure even on plain HTTP
+	// requests (set it behind a TLS-terminating proxy). It is always
+	// Secure on HTTPS requests.
+	SecureCookies bool
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
 	// Version is reported by /healthz.
@@ -59,15 +86,21 @@ type Deps struct {
 	Layers LayerStore
 	DB     Pinger
 	Log    *slog.Logger
+	// Accounts signs people in; nil serves everyone as the public.
+	Accounts AccountStore
+	// Audit lists the audit trail for admins; nil answers 404.
+	Audit AuditLog
 }
 
 // Server serves munigis over HTTP.
 type Server struct {
-	cfg    Config
-	layers LayerStore
-	db     Pinger
-	log    *slog.Logger
-	router *mux.Router
+	cfg      Config
+	layers   LayerStore
+	db       Pinger
+	log      *slog.Logger
+	accounts AccountStore
+	audit    AuditLog
+	router   *mux.Router
 }
 
 // New returns a Server; call Handler or ListenAndServe.
@@ -81,7 +114,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log}
+	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit}
 	s.router = s.routes()
 	return s
 }

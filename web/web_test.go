@@ -12,22 +12,32 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"munigis"
+	"munigis/access"
+	"munigis/accounts"
 	"munigis/internal/pgtest"
 	"munigis/layers"
 	"munigis/web"
 )
 
-const token = "test-staff-token"
-
 type fixture struct {
-	srv  *web.Server
-	h    http.Handler
-	pool *pgtest.DB
+	srv   *web.Server
+	h     http.Handler
+	pool  *pgtest.DB
+	store *accounts.Store
+	// token is an API token of the admin user "root".
+	token string
 }
+
+// fastHash keeps the fixture quick; accounts tests the default parameters.
+var fastHash = accounts.HashParams{Memory: 1024, Time: 1, Threads: 1}
+
+const testPassword = "correct horse battery"
 
 // newFixture serves a database with public parcels and buildings, an
 // internal utility line, and a public layer with an internal field whose
-// value is a marker that must never reach the public.
+// value is a marker that must never reach the public. It has an admin user
+// "root" with an API token (f.token), and a unit "Дирекция УТ".
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	db := pgtest.New(t)
@@ -52,8 +62,21 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(web.Config{AdminToken: token, Version: "test"}, web.Deps{Layers: layers.NewStore(db.Pool), DB: db.Pool, Log: log})
-	return fixture{srv: srv, h: srv.Handler(), pool: db}
+	store := accounts.NewStore(db.Pool, accounts.Config{Hash: fastHash})
+	actx := munigis.WithActor(ctx, "test")
+	if _, err := store.CreateUnit(actx, "Дирекция УТ", "Spatial Planning", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateUser(actx, accounts.NewUser{Username: "root", FirstName: "Асен", Surname: "Веселинов",
+		Role: access.Admin, AdminBody: "Община Троян", JobTitle: "администратор", Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := store.CreateToken(actx, "root", "test client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: layers.NewStore(db.Pool), DB: db.Pool, Log: log, Accounts: store})
+	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw}
 }
 
 func (f fixture) do(t *testing.T, method, path, auth, body string) (int, string) {
@@ -99,7 +122,7 @@ func TestLayerCatalogRespectsVisibility(t *testing.T) {
 	if _, ok := names["utility_lines"]; ok {
 		t.Error("anonymous catalog lists the internal layer utility_lines")
 	}
-	_, staff := f.do(t, "GET", "/api/layers", token, "")
+	_, staff := f.do(t, "GET", "/api/layers", f.token, "")
 	if !strings.Contains(staff, `"utility_lines"`) || !strings.Contains(staff, `"secret_note"`) {
 		t.Error("staff catalog lacks utility_lines or the internal field secret_note")
 	}
@@ -118,7 +141,7 @@ func TestInternalLayerAnswersLikeMissing(t *testing.T) {
 	if strings.ReplaceAll(bodyInt, "utility_lines", "X") != strings.ReplaceAll(bodyNone, "no_such_layer", "X") {
 		t.Errorf("internal and missing layer answer differently:\n%s\n%s", bodyInt, bodyNone)
 	}
-	if code, body := f.do(t, "GET", "/api/layers/utility_lines/features", token, ""); code != 200 || !strings.Contains(body, "SECRET-OPERATOR-LINE") {
+	if code, body := f.do(t, "GET", "/api/layers/utility_lines/features", f.token, ""); code != 200 || !strings.Contains(body, "SECRET-OPERATOR-LINE") {
 		t.Errorf("staff: %d %s", code, body)
 	}
 }
@@ -183,7 +206,7 @@ func TestInternalFieldsHiddenFromPublic(t *testing.T) {
 	if !strings.Contains(body, "зелен") {
 		t.Errorf("public does not see the public field: %s", body)
 	}
-	_, body = f.do(t, "GET", "/api/layers/benches/features", token, "")
+	_, body = f.do(t, "GET", "/api/layers/benches/features", f.token, "")
 	if !strings.Contains(body, "SECRET-NOTE-VALUE") {
 		t.Errorf("staff does not see the internal field: %s", body)
 	}
@@ -230,21 +253,21 @@ func TestCatalogWritesNeedStaff(t *testing.T) {
 	if code, _ := f.do(t, "POST", "/api/layer-types", "", typ); code != 403 {
 		t.Errorf("anonymous define type: %d, want 403", code)
 	}
-	if code, body := f.do(t, "POST", "/api/layer-types", token, typ); code != 201 {
+	if code, body := f.do(t, "POST", "/api/layer-types", f.token, typ); code != 201 {
 		t.Fatalf("staff define type: %d %s", code, body)
 	}
-	if code, body := f.do(t, "POST", "/api/layer-types", token, typ); code != 409 {
+	if code, body := f.do(t, "POST", "/api/layer-types", f.token, typ); code != 409 {
 		t.Errorf("duplicate type: %d %s, want 409", code, body)
 	}
-	if code, body := f.do(t, "POST", "/api/layer-types", token, `{"name":"x","nonsense":1}`); code != 400 || !strings.Contains(body, "nonsense") {
+	if code, body := f.do(t, "POST", "/api/layer-types", f.token, `{"name":"x","nonsense":1}`); code != 400 || !strings.Contains(body, "nonsense") {
 		t.Errorf("unknown field: %d %s, want 400 naming it", code, body)
 	}
 	big := `{"name":"` + strings.Repeat("a", 2<<20) + `"}`
-	if code, _ := f.do(t, "POST", "/api/layer-types", token, big); code != 413 {
+	if code, _ := f.do(t, "POST", "/api/layer-types", f.token, big); code != 413 {
 		t.Errorf("2 MB body: %d, want 413", code)
 	}
 	lay := `{"name":"trees","type":"trees","title_bg":"Дървета","title_en":"Trees","visibility":"public"}`
-	if code, body := f.do(t, "POST", "/api/layers", token, lay); code != 201 {
+	if code, body := f.do(t, "POST", "/api/layers", f.token, lay); code != 201 {
 		t.Fatalf("create layer: %d %s", code, body)
 	}
 	if code, _ := f.do(t, "GET", "/api/layers/trees/features", "", ""); code != 200 {
@@ -254,7 +277,7 @@ func TestCatalogWritesNeedStaff(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	f := newFixture(t)
-	if code, _ := f.do(t, "DELETE", "/api/layers", token, ""); code != 405 {
+	if code, _ := f.do(t, "DELETE", "/api/layers", f.token, ""); code != 405 {
 		t.Errorf("DELETE /api/layers = %d, want 405", code)
 	}
 	if code, _ := f.do(t, "GET", "/api/nothing-here", "", ""); code != 404 {
@@ -272,7 +295,9 @@ func TestHealth(t *testing.T) {
 func TestEveryRouteHidesInternalData(t *testing.T) {
 	f := newFixture(t)
 	secrets := []string{"utility_lines", "utility_manholes", "cadastre_units", "SECRET-OPERATOR-LINE",
-		"SECRET-OPERATOR-MANHOLE", "SECRET-NOTE-VALUE", "secret_note"}
+		"SECRET-OPERATOR-MANHOLE", "SECRET-NOTE-VALUE", "secret_note",
+		// Accounts: a token, a password hash, a user's identity.
+		f.token, f.token[:12], "$argon2id", "U-000001", "Веселинов"}
 	// Values tried for each path variable: public and internal names alike.
 	fill := map[string][]string{
 		"name":       {"cadastre_parcels", "benches", "utility_lines", "utility_manholes", "cadastre_units"},

@@ -8,6 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"munigis"
+	"munigis/access"
+	"munigis/accounts"
 	"munigis/demo"
 	"munigis/gdalio"
 	"munigis/layers"
@@ -46,7 +51,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if !empty {
 			fmt.Fprintln(stdout, "the cadastre already holds data; demo not loaded (use `munigis demo --replace` to reload)")
-			return nil
+			return demoAccounts(ctx, pool, stdout)
 		}
 	}
 	start := time.Now()
@@ -58,6 +63,70 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "demo municipality loaded in %s:\n", time.Since(start).Round(time.Second))
 	for _, l := range sum.Layers {
 		fmt.Fprintf(stdout, "  %-22s %9d\n", l.Layer, l.Count)
+	}
+	return demoAccounts(ctx, pool, stdout)
+}
+
+// demoAccounts creates the demo units and one user per role, each with a
+// random password printed once; accounts that exist are left alone.
+func demoAccounts(ctx context.Context, pool *pgxpool.Pool, stdout io.Writer) error {
+	store := accounts.NewStore(pool, accounts.Config{})
+	ctx = cliActor(ctx)
+	units := []struct{ bg, en, parent string }{
+		{"Дирекция УТ", "Spatial Planning Directorate", ""},
+		{"Отдел „Контрол по строителството“", "Construction Control Department", "Дирекция УТ"},
+		{"Отдел „Административно обслужване“", "Front Office Department", ""},
+	}
+	existing, err := store.Units(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, u := range existing {
+		have[u.NameBG] = true
+	}
+	for _, u := range units {
+		if !have[u.bg] {
+			if _, err := store.CreateUnit(ctx, u.bg, u.en, u.parent); err != nil {
+				return err
+			}
+		}
+	}
+	const body = "Общинска администрация"
+	people := []accounts.NewUser{
+		{Username: "admin", FirstName: "Асен", Patronymic: "Борисов", Surname: "Веселинов", Role: access.Admin,
+			AdminBody: body, JobTitle: "Системен администратор"},
+		{Username: "planner", FirstName: "Петя", Patronymic: "Иванова", Surname: "Стоянова", Role: access.Planner,
+			AdminBody: body, JobTitle: "Главен архитект", Unit: "Дирекция УТ"},
+		{Username: "clerk", FirstName: "Мария", Patronymic: "Георгиева", Surname: "Димитрова", Role: access.Clerk,
+			AdminBody: body, JobTitle: "Старши специалист", Unit: "Отдел „Административно обслужване“"},
+		{Username: "inspector", FirstName: "Иван", Patronymic: "Петров", Surname: "Николов", Role: access.Inspector,
+			AdminBody: body, JobTitle: "Инспектор", Unit: "Отдел „Контрол по строителството“"},
+	}
+	var created []accounts.NewUser
+	for _, nu := range people {
+		if _, err := store.User(ctx, nu.Username); err == nil {
+			continue
+		} else if munigis.ErrorCode(err) != munigis.NotFound {
+			return err
+		}
+		nu.Password = generatePassword()
+		if _, err := store.CreateUser(ctx, nu); err != nil {
+			return err
+		}
+		created = append(created, nu)
+		if nu.Username == "planner" {
+			if err := store.SetUnitHead(ctx, "Дирекция УТ", "planner"); err != nil {
+				return err
+			}
+		}
+	}
+	if len(created) == 0 {
+		return nil
+	}
+	fmt.Fprintln(stdout, "\ndemo accounts (the passwords are shown only now; sign in at /login):")
+	for _, nu := range created {
+		fmt.Fprintf(stdout, "  %-10s %-10s %s\n", nu.Username, nu.Role, nu.Password)
 	}
 	return nil
 }

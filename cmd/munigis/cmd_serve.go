@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 
+	"munigis/audit"
+	"munigis/internal/postgis"
 	"munigis/layers"
 	"munigis/migrations"
 	"munigis/web"
@@ -27,7 +29,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := cfg.logger(stderr)
-	pool, err := cfg.open(ctx, cfg.RequestTimeout)
+	// The server runs as munigis_app, which may only read and append the
+	// audit trail (migration 000004).
+	pool, err := postgis.Open(ctx, postgis.Config{URL: cfg.DatabaseURL, StatementTimeout: cfg.RequestTimeout,
+		MaxConns: cfg.DBMaxConns, AppName: "munigis", Role: "munigis_app"})
 	if err != nil {
 		return err
 	}
@@ -39,23 +44,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if v < migrations.Latest() {
 		return fmt.Errorf("the database schema is at version %d but this munigis needs %d; run `munigis migrate` first", v, migrations.Latest())
 	}
-	token, where, err := cfg.adminToken()
-	if err != nil {
-		return err
-	}
 	srv := web.New(web.Config{
-		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, AdminToken: token, Version: version(),
-	}, web.Deps{Layers: layers.NewStore(pool), DB: pool, Log: log})
+		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),
+	}, web.Deps{Layers: layers.NewStore(pool), DB: pool, Log: log, Accounts: cfg.accounts(pool),
+		Audit: audit.NewLog(pool)})
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
-		switch {
-		case where == "MUNIGIS_ADMIN_TOKEN":
-			log.Info("the public sees public layers only; staff send the token of MUNIGIS_ADMIN_TOKEN as a bearer token")
-		case where != "":
-			_, port, _ := net.SplitHostPort(addr)
-			log.Info("the public sees public layers only; staff send the token kept in "+where,
-				"try", "curl -H \"Authorization: Bearer $(cat "+where+")\" http://localhost:"+port+"/api/layers")
-		}
+		_, port, _ := net.SplitHostPort(addr)
+		log.Info("the public sees public layers only; staff sign in at http://localhost:" + port +
+			"/login or send an API token (munigis token create) as Authorization: Bearer")
 		if os.Getenv("MUNIGIS_READY_FILE") != "" {
 			// Lets tests and scripts learn the bound address of ":0".
 			_ = os.WriteFile(os.Getenv("MUNIGIS_READY_FILE"), []byte(addr), 0o644)

@@ -2,20 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"munigis/accounts"
 	"munigis/internal/postgis"
 )
 
@@ -27,7 +24,9 @@ type Config struct {
 	Addr           string
 	RequestTimeout time.Duration
 	DBMaxConns     int32
-	AdminToken     string
+	SecureCookies  bool
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
 	LogFormat      string
 	LogLevel       slog.Level
 }
@@ -37,7 +36,8 @@ func loadConfig() (Config, error) {
 		Addr:           env("MUNIGIS_ADDR", ":8080"),
 		RequestTimeout: 30 * time.Second,
 		DBMaxConns:     16,
-		AdminToken:     os.Getenv("MUNIGIS_ADMIN_TOKEN"),
+		SessionIdle:    8 * time.Hour,
+		SessionMax:     24 * time.Hour,
 		LogFormat:      env("MUNIGIS_LOG_FORMAT", "text"),
 	}
 	if s := os.Getenv("MUNIGIS_REQUEST_TIMEOUT"); s != "" {
@@ -53,6 +53,25 @@ func loadConfig() (Config, error) {
 			return c, fmt.Errorf("MUNIGIS_DB_MAX_CONNS=%q: give a number from 1 to 90 (below PostgreSQL's max_connections)", s)
 		}
 		c.DBMaxConns = int32(n)
+	}
+	switch s := os.Getenv("MUNIGIS_SECURE_COOKIES"); s {
+	case "", "0", "false":
+	case "1", "true":
+		c.SecureCookies = true
+	default:
+		return c, fmt.Errorf("MUNIGIS_SECURE_COOKIES=%q: use true or false", s)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"MUNIGIS_SESSION_IDLE", &c.SessionIdle}, {"MUNIGIS_SESSION_MAX", &c.SessionMax}} {
+		if s := os.Getenv(d.name); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v < time.Minute {
+				return c, fmt.Errorf("%s=%q: give a duration of at least 1m, such as 8h", d.name, s)
+			}
+			*d.dst = v
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("MUNIGIS_LOG_FORMAT=%q: use text or json", c.LogFormat)
@@ -103,33 +122,9 @@ func connect(ctx context.Context) (*pgxpool.Pool, error) {
 	return cfg.open(ctx, 0)
 }
 
-// adminToken returns the configured bootstrap token or, for the project
-// cluster, the one kept in var/admin-token (created on first use), so
-// `make run` gives staff access without extra set-up.
-func (c Config) adminToken() (token, where string, err error) {
-	if c.AdminToken != "" {
-		return c.AdminToken, "MUNIGIS_ADMIN_TOKEN", nil
-	}
-	if os.Getenv("DATABASE_URL") != "" {
-		return "", "", nil
-	}
-	dir, ok := postgis.VarDir()
-	if !ok {
-		return "", "", nil
-	}
-	path := filepath.Join(dir, "admin-token")
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), path, nil
-	}
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
-	}
-	token = hex.EncodeToString(b)
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", "", fmt.Errorf("write %s: %w", path, err)
-	}
-	return token, path, nil
+// accounts returns the account store with the configured session lifetimes.
+func (c Config) accounts(pool *pgxpool.Pool) *accounts.Store {
+	return accounts.NewStore(pool, accounts.Config{SessionIdle: c.SessionIdle, SessionMax: c.SessionMax})
 }
 
 func version() string {

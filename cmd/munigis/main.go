@@ -2,7 +2,7 @@
 // migrations, loads the demo municipality, imports and exports layers, and
 // manages the layer catalog.
 //
-//	munigis serve | migrate | demo | import | export | layer | version
+//	munigis serve | migrate | demo | import | export | layer | user | unit | token | audit | version
 //
 // Configuration comes from the environment (see config.go); the database is
 // DATABASE_URL, or the project cluster under var/pg when that is unset.
@@ -48,6 +48,10 @@ func commands() []command {
 		{"import", "import a file (Shapefile, GeoJSON, GPKG, KML, DXF, CSV) into a layer", cmdImport},
 		{"export", "export a layer to GPKG, GeoJSON, Shapefile or CSV", cmdExport},
 		{"layer", "list layers, define layer types, create layers", cmdLayer},
+		{"user", "add, list and disable users; change a password", cmdUser},
+		{"unit", "add and list administrative units; set a unit head", cmdUnit},
+		{"token", "create, list and revoke API tokens", cmdToken},
+		{"audit", "verify the audit trail's hash chain", cmdAudit},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -48,9 +48,17 @@ func run(t *testing.T, args ...string) (int, string, string) {
 // migrate, then serve on a free port, then stop it the way Ctrl-C does.
 func TestServeEndToEnd(t *testing.T) {
 	db := pgtest.New(t)
-	const token = "e2e-staff-token"
 	t.Setenv("DATABASE_URL", db.URL)
-	t.Setenv("MUNIGIS_ADMIN_TOKEN", token)
+	// Staff access: an admin user and an API token made on the command line.
+	if code, out, errOut := run(t, "user", "add", "--username", "root", "--first-name", "Асен", "--surname", "Веселинов",
+		"--role", "admin", "--body", "Община Троян", "--title", "администратор"); code != exitOK || !strings.Contains(out, "password (shown only now): ") {
+		t.Fatalf("user add: exit %d %s %s", code, out, errOut)
+	}
+	code, token, errOut := run(t, "token", "create", "--user", "root", "--name", "e2e")
+	token = strings.TrimSpace(token)
+	if code != exitOK || !strings.HasPrefix(token, "mgt_") {
+		t.Fatalf("token create: exit %d %q %s", code, token, errOut)
+	}
 	t.Setenv("MUNIGIS_ADDR", "127.0.0.1:0")
 	ready := filepath.Join(t.TempDir(), "ready")
 	t.Setenv("MUNIGIS_READY_FILE", ready)

@@ -33,6 +33,11 @@ type Config struct {
 	MaxConns int32
 	// AppName shows in pg_stat_activity.
 	AppName string
+	// Role, when set, is the database role every connection switches to
+	// (SET ROLE) right after connecting, e.g. "munigis_app", which may only
+	// read and append the audit trail. The login user must be a member of
+	// it; migration 000004 makes the migrating user one.
+	Role string
 }
 
 // Open connects a pool, registers the geometry codec (go-geom values in and
@@ -56,6 +61,11 @@ func Open(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	pc.ConnConfig.RuntimeParams["application_name"] = name
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if cfg.Role != "" {
+			if _, err := conn.Exec(ctx, `SELECT set_config('role', $1, false)`, cfg.Role); err != nil {
+				return fmt.Errorf("postgis: set role %s (has `munigis migrate` run?): %w", cfg.Role, err)
+			}
+		}
 		// A database that is not migrated yet has no geometry type to
 		// register; the migration runner connects to such databases.
 		var ready bool

@@ -1,0 +1,45 @@
+package access_test
+
+import (
+	"testing"
+
+	"munigis/access"
+	"munigis/layers"
+)
+
+func TestViewer(t *testing.T) {
+	typ := layers.Type{Attributes: []layers.Attribute{{Name: "network"}, {Name: "operator", Internal: true}}}
+	pub := layers.Layer{Name: "streets", Visibility: layers.Public, Type: typ}
+	lines := layers.Layer{Name: "utility_lines", Visibility: layers.Internal, Type: typ}
+	other := layers.Layer{Name: "cadastre_units", Visibility: layers.Internal, Type: typ}
+
+	anon := access.Anonymous
+	if !anon.CanRead(pub) || anon.CanRead(lines) || anon.CanEdit(pub) || anon.CanEditCatalog() || anon.IsAdmin() ||
+		len(anon.Attributes(pub)) != 1 || anon.CanManageTokensOf("") {
+		t.Error("the public may do more than read public layers' public fields")
+	}
+	// A role named admin without a system identifier is still the public.
+	if (access.Viewer{Role: access.Admin}).IsAdmin() {
+		t.Error("an unsigned viewer with role admin is an admin")
+	}
+	admin := access.Viewer{SystemID: "U-000001", Role: access.Admin}
+	if !admin.CanEdit(lines) || !admin.CanEditCatalog() || !admin.CanManageAccess() || !admin.CanEditRegister("permits") || !admin.CanManageTokensOf("U-000009") {
+		t.Error("admin lacks a right")
+	}
+	editor := access.Viewer{SystemID: "U-000002", Role: access.Clerk, Grants: []access.Grant{
+		{ObjectKind: access.KindLayer, Object: "utility_lines", Permission: access.Edit},
+		{ObjectKind: access.KindRegister, Object: access.All, Permission: access.Read},
+	}}
+	if !editor.CanRead(lines) || !editor.CanEdit(lines) || editor.CanRead(other) || len(editor.Attributes(lines)) != 2 {
+		t.Error("edit grant does not imply read, or leaks to another layer")
+	}
+	if !editor.CanReadRegister("permits") || editor.CanEditRegister("permits") || editor.CanEditCatalog() {
+		t.Error("register grants wrong")
+	}
+	if len(editor.Attributes(other)) != 1 {
+		t.Error("internal fields of a layer the viewer may not read")
+	}
+	if !editor.CanManageTokensOf("U-000002") || editor.CanManageTokensOf("U-000003") {
+		t.Error("token ownership")
+	}
+}
