@@ -288,15 +288,17 @@ func likePrefix(s string) string {
 }
 
 // Record appends one event through the SQL function audit_record, in the
-// caller's transaction when db is a pgx.Tx. address may be "".
-func Record(ctx context.Context, db Querier, action, object string, before, after any, address string) (int64, error) {
-	var id int64
+// caller's transaction when db is a pgx.Tx. address may be "". The event
+// is chained when its transaction commits (so a long transaction does not
+// hold the chain); its id is known only then, so Record returns none.
+func Record(ctx context.Context, db Querier, action, object string, before, after any, address string) error {
+	var id *int64
 	err := db.QueryRow(ctx, `SELECT audit_record($1, $2, $3, $4, nullif($5, ''))`,
 		action, object, jsonArg(before), jsonArg(after), address).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("audit: record %s: %w", action, err)
+		return fmt.Errorf("audit: record %s: %w", action, err)
 	}
-	return id, nil
+	return nil
 }
 
 func jsonArg(v any) any {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"munigis/audit"
 	"munigis/internal/pgtest"
@@ -192,7 +193,7 @@ func isCode(err error, code string) bool {
 func TestAppendOnly(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	if _, err := audit.Record(ctx, db.Pool, "sign_in", "user:U-000001", nil, nil, "10.1.2.3"); err != nil {
+	if err := audit.Record(ctx, db.Pool, "sign_in", "user:U-000001", nil, nil, "10.1.2.3"); err != nil {
 		t.Fatal(err)
 	}
 	// As the owner (the superuser postgres): the triggers refuse.
@@ -230,7 +231,7 @@ func TestAppendOnly(t *testing.T) {
 		}
 	}
 	// It may append, and read.
-	if _, err := audit.Record(ctx, conn, "sign_out", "user:U-000001", nil, nil, ""); err != nil {
+	if err := audit.Record(ctx, conn, "sign_out", "user:U-000001", nil, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	// It may not choose the time.
@@ -256,11 +257,10 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	ctx := context.Background()
 	var ids []int64
 	for i := range 5 {
-		id, err := audit.Record(ctx, db.Pool, "grant", fmt.Sprintf("layer:l%d", i), map[string]any{"role": "clerk"}, map[string]any{"role": "planner"}, "")
-		if err != nil {
+		if err := audit.Record(ctx, db.Pool, "grant", fmt.Sprintf("layer:l%d", i), map[string]any{"role": "clerk"}, map[string]any{"role": "planner"}, ""); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, lastID(t, db.Pool))
 	}
 	if rep := mustVerify(t, db.Pool); !rep.OK() || rep.Rows != 5 || rep.LastID != ids[4] {
 		t.Fatalf("intact chain: %+v", rep)
@@ -293,11 +293,10 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	db = pgtest.New(t)
 	ids = ids[:0]
 	for i := range 5 {
-		id, err := audit.Record(ctx, db.Pool, "grant", fmt.Sprintf("layer:l%d", i), nil, nil, "")
-		if err != nil {
+		if err := audit.Record(ctx, db.Pool, "grant", fmt.Sprintf("layer:l%d", i), nil, nil, ""); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, lastID(t, db.Pool))
 	}
 	// A sub-second change of the time, with the trigger disabled the other way.
 	if _, err := db.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER append_only`); err != nil {
@@ -329,7 +328,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	// Removed rows at the end: the head shows it.
 	db = pgtest.New(t)
 	for i := range 3 {
-		if _, err := audit.Record(ctx, db.Pool, "grant", fmt.Sprintf("layer:l%d", i), nil, nil, ""); err != nil {
+		if err := audit.Record(ctx, db.Pool, "grant", fmt.Sprintf("layer:l%d", i), nil, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -363,7 +362,7 @@ func TestConcurrentAppends(t *testing.T) {
 				}
 				for {
 					err := pgx.BeginTxFunc(ctx, db.Pool, opts, func(tx pgx.Tx) error {
-						_, err := audit.Record(ctx, tx, "test.concurrent", fmt.Sprintf("worker:%d/%d", w, i), nil, map[string]int{"i": i}, "")
+						err := audit.Record(ctx, tx, "test.concurrent", fmt.Sprintf("worker:%d/%d", w, i), nil, map[string]int{"i": i}, "")
 						if err != nil {
 							return err
 						}
@@ -403,7 +402,7 @@ func TestListFilter(t *testing.T) {
 			if _, err := tx.Exec(ctx, `SELECT set_config('munigis.actor', $1, true)`, actor); err != nil {
 				return err
 			}
-			_, err := audit.Record(ctx, tx, action, object, nil, nil, "")
+			err := audit.Record(ctx, tx, action, object, nil, nil, "")
 			return err
 		})
 		if err != nil {
@@ -502,5 +501,53 @@ func TestBulkImportBounded(t *testing.T) {
 	}
 	if rep := mustVerify(t, db.Pool); !rep.OK() {
 		t.Fatal(rep.Broken)
+	}
+}
+
+// lastID is the id of the newest chained row (a record is chained, and
+// gets its id, when its transaction commits).
+func lastID(t *testing.T, pool *pgxpool.Pool) int64 {
+	t.Helper()
+	var id int64
+	if err := pool.QueryRow(context.Background(), `SELECT max(id) FROM audit_log`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestLongTransactionDoesNotHoldTheChain: a transaction that recorded an
+// event and is still running (an import, say) must not make a sign-in
+// wait; records are chained when they commit.
+func TestLongTransactionDoesNotHoldTheChain(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	long, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Rollback(ctx)
+	if err := audit.Record(ctx, long, "feature.insert", "layer:x", nil, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	quick, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := audit.Record(quick, db.Pool, "sign_in", "user:someone", nil, nil, ""); err != nil {
+		t.Fatalf("a sign-in waited for a running transaction that had recorded an event: %v", err)
+	}
+	if err := long.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	rows, _ := db.Pool.Query(ctx, `SELECT action FROM audit_log ORDER BY id`)
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	if strings.Join(actions, ",") != "sign_in,feature.insert" {
+		t.Errorf("chain order = %v, want the sign-in first (it committed first)", actions)
+	}
+	if rep := mustVerify(t, db.Pool); !rep.OK() || rep.Rows != 2 {
+		t.Errorf("verify = %+v", rep)
 	}
 }

@@ -94,25 +94,44 @@ BEGIN
         MESSAGE = format('the audit trail is append-only: %s on %s is not allowed', TG_OP, TG_TABLE_NAME);
 END $$;
 
--- Chains each new row. Runs BEFORE INSERT on every partition (cloned from
--- the parent), so also a plain INSERT INTO audit_log is chained, not only
--- audit_record(). SECURITY DEFINER: it writes audit_head, on which the
+-- Rows waiting for their transaction to commit before they are chained.
+-- Chaining serialises writers (below), so it is left to the last moment:
+-- a long transaction (an import of a million parcels, the demo load) must
+-- not hold the chain, and with it every sign-in, for minutes.
+CREATE TABLE audit_pending (
+    pid     bigserial PRIMARY KEY,
+    at      timestamptz NOT NULL,
+    actor   text,
+    action  text NOT NULL,
+    object  text,
+    before  jsonb,
+    after   jsonb,
+    address text
+);
+
+-- Runs BEFORE INSERT on every partition (cloned from the parent), so a
+-- plain INSERT INTO audit_log is handled like audit_record(). SECURITY
+-- DEFINER: it writes audit_head and audit_pending, on which the
 -- application role has no rights.
+--
+-- An insert is parked in audit_pending and chained at COMMIT by the
+-- deferred trigger audit_pending_flush, which sets munigis.audit_chaining
+-- for the inserts it makes. (Setting that flag oneself merely chains at
+-- once: correct, only earlier.)
 --
 -- Concurrency: two transactions appending at once must not both chain to
 -- the same predecessor. The head row is locked with FOR UPDATE, held until
 -- the appending transaction ends, so appends are serialised; the id is
 -- taken from the sequence only under that lock, so id order is chain order.
--- Under READ COMMITTED, FOR UPDATE waits for the other transaction and then
--- reads the head row's newest committed version (not the snapshot's), so
--- the chain continues from the row just committed. Under REPEATABLE READ
--- or SERIALIZABLE the same situation raises a serialization failure
--- (40001) instead: the append fails and can be retried, it never forks the
--- chain. (An advisory lock followed by "SELECT hash ... ORDER BY id DESC"
--- would be wrong under REPEATABLE READ: the snapshot taken before the wait
--- would not see the row committed meanwhile.) A rolled-back transaction
--- rolls back its head update as well, so the chain never points at a row
--- that does not exist.
+-- Because chaining happens at commit, the lock is held only from then to
+-- the end of the commit. Under READ COMMITTED, FOR UPDATE waits for the
+-- other transaction and then reads the head row's newest committed version
+-- (not the snapshot's), so the chain continues from the row just committed.
+-- Under REPEATABLE READ or SERIALIZABLE the same situation raises a
+-- serialization failure (40001) instead: the commit fails and can be
+-- retried, it never forks the chain. A rolled-back transaction rolls back
+-- its head update as well, so the chain never points at a row that does
+-- not exist.
 CREATE FUNCTION audit_chain() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -124,6 +143,12 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'MG010',
             MESSAGE = 'the time of an audit record is set by the database';
     END IF;
+    IF coalesce(current_setting('munigis.audit_chaining', true), '') <> 'on' THEN
+        INSERT INTO audit_pending (at, actor, action, object, before, after, address)
+        VALUES (NEW.at, coalesce(nullif(NEW.actor, ''), munigis_actor()), NEW.action, NEW.object,
+                NEW.before, NEW.after, NEW.address);
+        RETURN NULL;
+    END IF;
     SELECT * INTO STRICT h FROM audit_head FOR UPDATE;
     NEW.id := nextval('audit_log_id_seq');
     NEW.actor := coalesce(nullif(NEW.actor, ''), munigis_actor());
@@ -134,6 +159,23 @@ BEGIN
     UPDATE audit_head SET last_id = NEW.id, last_hash = NEW.hash;
     RETURN NEW;
 END $$;
+
+-- At commit, moves each parked row into the chain, in the order the rows
+-- were recorded (deferred triggers fire in event order).
+CREATE FUNCTION audit_pending_flush() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM set_config('munigis.audit_chaining', 'on', true);
+    INSERT INTO audit_log (at, actor, action, object, before, after, address)
+    VALUES (NEW.at, NEW.actor, NEW.action, NEW.object, NEW.before, NEW.after, NEW.address);
+    PERFORM set_config('munigis.audit_chaining', 'off', true);
+    DELETE FROM audit_pending WHERE pid = NEW.pid;
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER flush AFTER INSERT ON audit_pending
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION audit_pending_flush();
 
 CREATE TRIGGER chain BEFORE INSERT ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_chain();
@@ -191,6 +233,8 @@ BEGIN
     VALUES (munigis_actor(), p_action, coalesce(p_object, ''), p_before, p_after,
             coalesce(p_address, nullif(current_setting('munigis.address', true), '')))
     RETURNING id INTO new_id;
+    -- NULL while the record waits for its commit to be chained (see
+    -- audit_chain); the row's id is known only then.
     RETURN new_id;
 END $$;
 
@@ -376,7 +420,8 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public, features GRANT USAGE, SELECT ON SEQUE
 
 -- The trail: read and append only; the head of the chain and the
 -- migrations' record: read only (audit_chain(), as the owner, writes the head).
-REVOKE ALL ON audit_log, audit_head, schema_migrations FROM munigis_app;
+REVOKE ALL ON audit_log, audit_head, audit_pending, schema_migrations FROM munigis_app;
+REVOKE ALL ON SEQUENCE audit_pending_pid_seq FROM munigis_app;
 GRANT SELECT, INSERT ON audit_log TO munigis_app;
 GRANT SELECT ON schema_migrations, audit_head TO munigis_app;
 GRANT USAGE ON SEQUENCE audit_log_id_seq TO munigis_app;
