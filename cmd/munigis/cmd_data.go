@@ -161,6 +161,22 @@ func interleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// fileAndLayer parses the flags of import and export, which take one FILE
+// and a required --layer flag, bound to layer.
+func fileAndLayer(fs *flag.FlagSet, args []string, layer *string, verb string) (string, error) {
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return "", usagef("give exactly one FILE to %s", verb)
+	}
+	if *layer == "" {
+		return "", usagef("--layer is required")
+	}
+	return pos[0], nil
+}
+
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -175,18 +191,11 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "Usage: munigis import FILE --layer NAME [--srs EPSG:N] [--encoding CP1251] [--map target=source ...] [--make-valid]\n\nAll or nothing: one transaction; on any error nothing is written.")
 		fs.PrintDefaults()
 	}
-	pos, err := interleaved(fs, args)
+	file, err := fileAndLayer(fs, args, &opt.Layer, "import")
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one FILE to import")
-	}
-	if opt.Layer == "" {
-		return usagef("--layer is required")
-	}
-	opt.File = pos[0]
-	opt.Progress = true
+	opt.File, opt.Progress = file, true
 	pool, err := connect(ctx)
 	if err != nil {
 		return err
@@ -213,18 +222,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "Usage: munigis export --layer NAME --format GPKG|GeoJSON|\"ESRI Shapefile\"|CSV FILE [--srs EPSG:N]")
 		fs.PrintDefaults()
 	}
-	pos, err := interleaved(fs, args)
+	file, err := fileAndLayer(fs, args, &opt.Layer, "write")
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one FILE to write")
-	}
-	if opt.Layer == "" {
-		return usagef("--layer is required")
-	}
-	opt.File = pos[0]
-	opt.Progress = true
+	opt.File, opt.Progress = file, true
 	pool, err := connect(ctx)
 	if err != nil {
 		return err
