@@ -9,7 +9,12 @@ packages=(
   libgdal-dev gdal-bin pkg-config g++     # godal (cgo) and GDAL's own tools for tests and benchmarks
   util-linux                              # runuser, to run PostgreSQL as the postgres user
   time                                    # /usr/bin/time -v: peak memory in make bench
+  fonts-dejavu-core                       # the font of the map labels' glyphs (web/ui/build.mjs)
+  chromium                                # the map page's browser test (web/ui/e2e)
 )
+# npm installs MapLibre GL JS and playwright-core (make ui); Debian's nodejs
+# and npm only if no npm is there already (a newer Node.js is fine too).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

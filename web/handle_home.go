@@ -19,29 +19,177 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// mapText holds the map page in both languages.
+type mapText struct {
+	Lang, Title, Layers, SignIn, Other, OtherHref, API, Parcel, Details, NoLayers, Loading string
+}
+
+var mapTexts = map[string]mapText{
+	"bg": {Lang: "bg", Title: "munigis – карта на общината", Layers: "Слоеве", SignIn: "Вход", Other: "English", OtherHref: "/?lang=en",
+		API: "API", Parcel: "Поземлен имот", Details: "данни", NoLayers: "Няма слоеве за показване.", Loading: "Зареждане…"},
+	"en": {Lang: "en", Title: "munigis – the municipality's map", Layers: "Layers", SignIn: "Sign in", Other: "Български", OtherHref: "/",
+		API: "API", Parcel: "Land parcel", Details: "details", NoLayers: "No layers to show.", Loading: "Loading…"},
+}
+
+// homePage is the map: MapLibre GL JS (embedded, /ui/), the per-viewer
+// style /styles/munigis.json, a layer list, the identifier of a clicked
+// parcel, and the position and layers kept in the URL's hash
+// (#zoom/lat/lon/layers=a,b). The map is exposed as window.munigisMap for
+// the browser test.
 var homePage = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="bg">
+<html lang="{{.T.Lang}}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>munigis – общинска ГИС</title>
-<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-code{background:#f3f3f3;padding:0 .2em}</style></head>
+<title>{{.T.Title}}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/ui/maplibre-gl.css">
+<style>
+html,body{margin:0;height:100%;font-family:system-ui,sans-serif}
+#map{position:absolute;inset:0}
+#panel{position:absolute;top:.6rem;left:.6rem;z-index:2;background:#fffe;border-radius:.4rem;box-shadow:0 1px 4px #0004;
+ padding:.5rem .8rem;max-height:calc(100% - 3rem);overflow:auto;font-size:.9rem;max-width:18rem}
+#panel h1{font-size:1rem;margin:.1rem 0 .4rem}#panel h2{font-size:.85rem;margin:.6rem 0 .2rem;color:#555}
+#panel label{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+#nav{font-size:.85rem}#nav a{margin-right:.6rem}
+#info{margin-top:.5rem;padding-top:.4rem;border-top:1px solid #ddd}#info:empty{display:none}
+.ident{font-family:ui-monospace,monospace;font-weight:bold}
+</style></head>
 <body>
+<div id="map" role="application" aria-label="{{.T.Title}}"></div>
+<div id="panel">
 <h1>munigis</h1>
-<p>Географска информационна система на общината. <span lang="en">(Municipal GIS.)</span></p>
-<p><a href="/login">Вход за служители</a> <span lang="en">(<a href="/login?lang=en">staff sign-in</a>)</span></p>
-<h2>Програмен интерфейс <small lang="en">(API)</small></h2>
-<ul>
-<li><a href="/api/layers"><code>/api/layers</code></a> – каталог на слоевете <span lang="en">(layer catalog)</span></li>
-<li><a href="/api/layer-types"><code>/api/layer-types</code></a> – видове слоеве <span lang="en">(layer types)</span></li>
-<li><code>/api/layers/{слой}/features?bbox=…&amp;limit=…</code> – обекти като GeoJSON <span lang="en">(features as GeoJSON)</span></li>
-<li><code>/api/cadastre/{идентификатор}</code> – кадастрален обект, напр. ЕКАТТЕ.район.имот <span lang="en">(cadastral object)</span></li>
-<li><a href="/healthz"><code>/healthz</code></a> – състояние <span lang="en">(health)</span></li>
-</ul>
-<p><small>Версия {{.}}</small></p>
+<div id="nav"><a id="signin" href="/login{{if eq .T.Lang "en"}}?lang=en{{end}}">{{with .User}}{{.}}{{else}}{{.T.SignIn}}{{end}}</a><a href="{{.T.OtherHref}}" id="other-lang">{{.T.Other}}</a><a href="/api/layers" title="JSON API">{{.T.API}}</a></div>
+<h2>{{.T.Layers}}</h2>
+<div id="layers">{{.T.Loading}}</div>
+<div id="info" aria-live="polite"></div>
+</div>
+<script src="/ui/maplibre-gl.js"></script>
+<script>
+(function () {
+  const T = {{.T}};
+  const en = T.Lang === 'en';
+  const layersBox = document.getElementById('layers');
+  const info = document.getElementById('info');
+
+  // #zoom/lat/lon/layers=a,b
+  function readHash() {
+    const parts = location.hash.replace(/^#/, '').split('/');
+    const out = {};
+    if (parts.length >= 3 && parts.slice(0, 3).every(p => p !== '' && !isNaN(+p))) {
+      out.zoom = +parts[0]; out.center = [+parts[2], +parts[1]];
+    }
+    for (const p of parts.slice(3)) {
+      if (p.startsWith('layers=')) out.layers = p.slice(7).split(',').filter(Boolean);
+    }
+    return out;
+  }
+
+  Promise.all([
+    fetch('/styles/munigis.json', {credentials: 'same-origin'}).then(r => r.json()),
+    fetch('/api/layers', {credentials: 'same-origin'}).then(r => r.json()),
+  ]).then(([style, catalog]) => start(style, catalog.layers || [])).catch(err => {
+    layersBox.textContent = String(err);
+  });
+
+  function start(style, catalog) {
+    const groups = []; // munigis layers in the style, top first, with their style layers
+    const byName = {};
+    for (const sl of style.layers) {
+      const m = sl.metadata && sl.metadata['munigis:layer'];
+      if (!m) continue;
+      if (!byName[m]) {
+        byName[m] = {name: m, title: en ? sl.metadata['munigis:title_en'] : sl.metadata['munigis:title_bg'], ids: [],
+          visible: !(sl.layout && sl.layout.visibility === 'none')};
+        groups.unshift(byName[m]);
+      }
+      byName[m].ids.push(sl.id);
+    }
+    const h = readHash();
+    if (h.layers) {
+      for (const g of groups) {
+        g.visible = h.layers.includes(g.name);
+        for (const sl of style.layers) if (g.ids.includes(sl.id)) {
+          sl.layout = Object.assign({}, sl.layout, {visibility: g.visible ? 'visible' : 'none'});
+        }
+      }
+    }
+    const opts = {container: 'map', style, attributionControl: {compact: true}};
+    if (h.center) { opts.center = h.center; opts.zoom = h.zoom; }
+    const map = new maplibregl.Map(opts);
+    window.munigisMap = map;
+    map.addControl(new maplibregl.NavigationControl(), 'top-right');
+    map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
+    if (!h.center) {
+      let bounds = null;
+      const pick = catalog.find(l => l.name === 'cadastre_parcels' && l.extent) || catalog.find(l => l.extent);
+      if (pick) bounds = pick.extent;
+      if (bounds) map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], {padding: 20, duration: 0});
+      else map.jumpTo({center: [25.3, 42.7], zoom: 6});
+    }
+
+    function writeHash() {
+      const c = map.getCenter();
+      const on = groups.filter(g => g.visible).map(g => g.name).join(',');
+      const hash = '#' + map.getZoom().toFixed(2) + '/' + c.lat.toFixed(6) + '/' + c.lng.toFixed(6) + '/layers=' + on;
+      history.replaceState(null, '', location.pathname + location.search + hash);
+    }
+    map.on('moveend', writeHash);
+
+    layersBox.textContent = '';
+    if (groups.length === 0) layersBox.textContent = T.NoLayers;
+    for (const g of groups) {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox'; box.checked = g.visible; box.dataset.layer = g.name;
+      box.addEventListener('change', () => {
+        g.visible = box.checked;
+        for (const id of g.ids) map.setLayoutProperty(id, 'visibility', g.visible ? 'visible' : 'none');
+        writeHash();
+      });
+      label.append(box, ' ' + g.title);
+      layersBox.append(label);
+    }
+
+    const parcelLayers = () => (byName.cadastre_parcels ? byName.cadastre_parcels.ids : []).filter(id => map.getLayer(id));
+    map.on('click', e => {
+      const ids = parcelLayers();
+      if (ids.length === 0 || !byName.cadastre_parcels.visible) return;
+      const f = map.queryRenderedFeatures(e.point, {layers: ids}).find(f => f.properties && f.properties.identifier);
+      info.textContent = '';
+      if (!f) return;
+      const id = String(f.properties.identifier);
+      const title = document.createElement('div'); title.textContent = T.Parcel;
+      const ident = document.createElement('div'); ident.className = 'ident'; ident.id = 'parcel-identifier'; ident.textContent = id;
+      const link = document.createElement('a'); link.href = '/api/cadastre/' + encodeURIComponent(id); link.textContent = T.Details;
+      info.append(title, ident, link);
+      const pop = document.createElement('div');
+      const b = document.createElement('b'); b.textContent = id;
+      const a = document.createElement('a'); a.href = link.href; a.textContent = ' ' + T.Details;
+      pop.append(b, a);
+      new maplibregl.Popup({closeButton: true}).setLngLat(e.lngLat).setDOMContent(pop).addTo(map);
+    });
+    map.on('mousemove', e => {
+      const ids = parcelLayers();
+      map.getCanvas().style.cursor = ids.length && map.queryRenderedFeatures(e.point, {layers: ids}).length ? 'pointer' : '';
+    });
+  }
+})();
+</script>
 </body></html>
 `))
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	t, ok := mapTexts[r.URL.Query().Get("lang")]
+	if !ok {
+		t = mapTexts["bg"]
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return homePage.Execute(w, s.cfg.Version)
+	user := ""
+	if a := authFrom(r); a.via != "" {
+		user = a.user.Username
+	}
+	return homePage.Execute(w, struct {
+		T       mapText
+		User    string
+		Version string
+	}{t, user, s.cfg.Version})
 }

@@ -17,6 +17,10 @@ func (s *Server) routes() *mux.Router {
 
 	r.Handle("/", s.handle(s.handleHome)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/styles/{name}.json", s.handle(s.handleStyle)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/ui/").Handler(s.handleUI()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/tiles/{name}/{z}/{x}/{y}.mvt", s.handle(s.handleTile)).Methods(http.MethodGet, http.MethodHead).Name("tile")
+	r.Handle("/tiles/{name}.json", s.handle(s.handleTileJSON)).Methods(http.MethodGet, http.MethodHead).Name("tilejson")
 
 	r.Handle("/api/layers", s.handle(s.handleLayerList)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/layers", s.handle(s.handleLayerCreate)).Methods(http.MethodPost)

@@ -77,6 +77,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Version is reported by /healthz.
 	Version string
+	// TileMaxAge is the Cache-Control max-age of public tiles and TileJSON
+	// (default 60 s); private ones are never kept.
+	TileMaxAge time.Duration
 }
 
 // Deps are the stores and services the server talks to, each through an
@@ -90,6 +93,8 @@ type Deps struct {
 	Accounts AccountStore
 	// Audit lists the audit trail for admins; nil answers 404.
 	Audit AuditLog
+	// Tiles serves vector tiles (*tiles.Tiler); nil answers 404.
+	Tiles TileStore
 }
 
 // Server serves munigis over HTTP.
@@ -100,6 +105,7 @@ type Server struct {
 	log      *slog.Logger
 	accounts AccountStore
 	audit    AuditLog
+	tiles    TileStore
 	router   *mux.Router
 }
 
@@ -111,10 +117,13 @@ func New(cfg Config, d Deps) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.TileMaxAge == 0 {
+		cfg.TileMaxAge = time.Minute
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit}
+	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit, tiles: d.Tiles}
 	s.router = s.routes()
 	return s
 }

@@ -17,6 +17,7 @@ import (
 	"munigis/accounts"
 	"munigis/internal/pgtest"
 	"munigis/layers"
+	"munigis/tiles"
 	"munigis/web"
 )
 
@@ -27,6 +28,7 @@ type fixture struct {
 	store *accounts.Store
 	// token is an API token of the admin user "root".
 	token string
+	tiler *tiles.Tiler
 }
 
 // fastHash keeps the fixture quick; accounts tests the default parameters.
@@ -75,8 +77,11 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: layers.NewStore(db.Pool), DB: db.Pool, Log: log, Accounts: store})
-	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw}
+	tiler := tiles.New(db.Pool, layers.NewStore(db.Pool), tiles.Config{})
+	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: layers.NewStore(db.Pool), DB: db.Pool, Log: log, Accounts: store,
+		Tiles: tiler})
+	srv.AddTileRoutes()
+	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
 
 func (f fixture) do(t *testing.T, method, path, auth, body string) (int, string) {
@@ -303,6 +308,8 @@ func TestEveryRouteHidesInternalData(t *testing.T) {
 		"name":       {"cadastre_parcels", "benches", "utility_lines", "utility_manholes", "cadastre_units"},
 		"id":         {"1"},
 		"identifier": {"68134.100.5", "68134.100.5.1"},
+		// The fixture's features are in tile 16/37388/24140.
+		"z": {"16"}, "x": {"37388"}, "y": {"24140"},
 	}
 	walked := 0
 	err := f.srv.Router().Walk(func(route *mux.Route, router *mux.Router, ancestors []*mux.Route) error {

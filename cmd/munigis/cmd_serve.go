@@ -12,6 +12,7 @@ import (
 	"munigis/internal/postgis"
 	"munigis/layers"
 	"munigis/migrations"
+	"munigis/tiles"
 	"munigis/web"
 )
 
@@ -44,10 +45,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if v < migrations.Latest() {
 		return fmt.Errorf("the database schema is at version %d but this munigis needs %d; run `munigis migrate` first", v, migrations.Latest())
 	}
+	// Vector tiles: an in-memory cache that a dedicated connection keeps
+	// true to the database (NOTIFY munigis_tiles, migration 000006), until
+	// ctx ends.
+	tiler := tiles.New(pool, layers.NewStore(pool), tiles.Config{})
+	tiler.Listen(ctx, pool.Config().ConnConfig, log)
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),
 	}, web.Deps{Layers: layers.NewStore(pool), DB: pool, Log: log, Accounts: cfg.accounts(pool),
-		Audit: audit.NewLog(pool)})
+		Audit: audit.NewLog(pool), Tiles: tiler})
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
 		_, port, _ := net.SplitHostPort(addr)

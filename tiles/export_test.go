@@ -1,0 +1,12 @@
+package tiles
+
+import "github.com/paulmach/orb/maptile"
+
+// PutForTest caches data for the tile of layers.
+func PutForTest(c *Cache, layers []string, t maptile.Tile, data []byte) {
+	key := Request{Tile: t}.key()
+	for _, l := range layers {
+		key += "|" + l
+	}
+	c.put(key, layers, uint32(t.Z), t.X, t.Y, encode(data), c.stamp(layers))
+}
