@@ -48,10 +48,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Vector tiles: an in-memory cache that a dedicated connection keeps
 	// true to the database (NOTIFY munigis_tiles, migration 000006), until
 	// ctx ends.
-	tiler := tiles.New(pool, layers.NewStore(pool), tiles.Config{})
+	cacheBytes := int64(cfg.TileCacheMB) << 20
+	if cacheBytes == 0 {
+		cacheBytes = -1 // tiles.Config: negative turns the cache off
+	}
+	tiler := tiles.New(pool, layers.NewStore(pool), tiles.Config{CacheBytes: cacheBytes})
 	tiler.Listen(ctx, pool.Config().ConnConfig, log)
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),
+		TileMaxAge: cfg.TileMaxAge,
 	}, web.Deps{Layers: layers.NewStore(pool), DB: pool, Log: log, Accounts: cfg.accounts(pool),
 		Audit: audit.NewLog(pool), Tiles: tiler})
 	return srv.ListenAndServe(ctx, func(addr string) {

@@ -27,8 +27,12 @@ type Config struct {
 	SecureCookies  bool
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
-	LogFormat      string
-	LogLevel       slog.Level
+	// TileCacheMB bounds the tile cache; 0 turns it off.
+	TileCacheMB int
+	// TileMaxAge is the Cache-Control max-age of public tiles.
+	TileMaxAge time.Duration
+	LogFormat  string
+	LogLevel   slog.Level
 }
 
 func loadConfig() (Config, error) {
@@ -38,7 +42,23 @@ func loadConfig() (Config, error) {
 		DBMaxConns:     16,
 		SessionIdle:    8 * time.Hour,
 		SessionMax:     24 * time.Hour,
+		TileCacheMB:    256,
+		TileMaxAge:     time.Minute,
 		LogFormat:      env("MUNIGIS_LOG_FORMAT", "text"),
+	}
+	if s := os.Getenv("MUNIGIS_TILE_CACHE_MB"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 1<<20 {
+			return c, fmt.Errorf("MUNIGIS_TILE_CACHE_MB=%q: give the tile cache size in MB (0 turns it off)", s)
+		}
+		c.TileCacheMB = n
+	}
+	if s := os.Getenv("MUNIGIS_TILE_MAX_AGE"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("MUNIGIS_TILE_MAX_AGE=%q: give a duration of at least 1s, such as 60s", s)
+		}
+		c.TileMaxAge = d
 	}
 	if s := os.Getenv("MUNIGIS_REQUEST_TIMEOUT"); s != "" {
 		d, err := time.ParseDuration(s)
