@@ -3,7 +3,8 @@
 # data in one run, printed as medians and ratios. Benchmarks are never timed
 # unit tests: these machines are noisy, so read the medians.
 #
-#   BENCH_FEATURES=200000 BENCH_RUNS=1 make bench   a quicker, smaller run
+#   BENCH_FEATURES=200000 BENCH_TILE_PARCELS=100000 BENCH_RUNS=1 make bench
+#                                                   a quicker, smaller run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +12,7 @@ go build -buildvcs=auto -o bin/munigis ./cmd/munigis
 
 echo "### import: munigis import vs ogr2ogr (PG_USE_COPY=YES)"
 scripts/bench-import.sh
+
+echo
+echo "### tiles: munigis serve vs tegola v0.21.2 (mvt_postgis, no cache), wrk on loopback"
+scripts/bench-tiles.sh

@@ -8,7 +8,7 @@ packages=(
   postgresql-15 postgresql-15-postgis-3   # the spatial store
   libgdal-dev gdal-bin pkg-config g++     # godal (cgo) and GDAL's own tools for tests and benchmarks
   util-linux                              # runuser, to run PostgreSQL as the postgres user
-  time                                    # /usr/bin/time -v: peak memory in make bench
+  time wrk                                # /usr/bin/time -v (peak memory) and wrk (HTTP load) in make bench
   fonts-dejavu-core                       # the font of the map labels' glyphs (web/ui/build.mjs)
   chromium                                # the map page's browser test (web/ui/e2e)
 )
