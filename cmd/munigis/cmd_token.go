@@ -7,8 +7,6 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
-
-	"munigis/accounts"
 )
 
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,12 +52,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		help()
 		return usagef("unknown token command %q", args[0])
 	}
-	pool, err := connect(ctx)
+	store, closeDB, err := openAccounts(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store := accounts.NewStore(pool, accounts.Config{})
+	defer closeDB()
 	ctx = cliActor(ctx)
 	switch args[0] {
 	case "create":

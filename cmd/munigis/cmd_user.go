@@ -107,12 +107,11 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case args[0] == "add":
 		password = generatePassword()
 	}
-	pool, err := connect(ctx)
+	store, closeDB, err := openAccounts(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store := accounts.NewStore(pool, accounts.Config{})
+	defer closeDB()
 	ctx = cliActor(ctx)
 
 	switch args[0] {
@@ -189,12 +188,11 @@ func cmdUnit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		help()
 		return usagef("unknown unit command %q", args[0])
 	}
-	pool, err := connect(ctx)
+	store, closeDB, err := openAccounts(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store := accounts.NewStore(pool, accounts.Config{})
+	defer closeDB()
 	ctx = cliActor(ctx)
 	switch args[0] {
 	case "add":
@@ -225,4 +223,14 @@ func cmdUnit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return tw.Flush()
 	}
 	return nil
+}
+
+// openAccounts opens the database for the user, unit and token commands;
+// call the returned function when done.
+func openAccounts(ctx context.Context) (*accounts.Store, func(), error) {
+	pool, err := connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return accounts.NewStore(pool, accounts.Config{}), pool.Close, nil
 }
