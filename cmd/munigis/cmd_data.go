@@ -196,13 +196,12 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opt.File, opt.Progress = file, true
-	pool, err := connect(ctx)
+	store, closeDB, err := openLayers(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ctx = cliActor(ctx)
-	res, err := gdalio.Import(ctx, layers.NewStore(pool), opt, stderr)
+	defer closeDB()
+	res, err := gdalio.Import(cliActor(ctx), store, opt, stderr)
 	if err != nil {
 		return err
 	}
@@ -227,15 +226,25 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opt.File, opt.Progress = file, true
-	pool, err := connect(ctx)
+	store, closeDB, err := openLayers(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	n, err := gdalio.Export(ctx, layers.NewStore(pool), opt, stderr)
+	defer closeDB()
+	n, err := gdalio.Export(ctx, store, opt, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %d features of %s to %s\n", n, opt.Layer, opt.File)
 	return nil
+}
+
+// openLayers opens the database for the commands that work on layers;
+// call the returned function when done.
+func openLayers(ctx context.Context) (*layers.Store, func(), error) {
+	pool, err := connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return layers.NewStore(pool), pool.Close, nil
 }

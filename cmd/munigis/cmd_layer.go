@@ -26,12 +26,11 @@ func cmdLayer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		help()
 		return usagef("say what to do with layers")
 	}
-	pool, err := connect(ctx)
+	store, closeDB, err := openLayers(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store := layers.NewStore(pool)
+	defer closeDB()
 	ctx = cliActor(ctx)
 
 	switch args[0] {
