@@ -82,7 +82,9 @@ func (c *Cache) put(key string, names []string, z, x, y uint32, t Tile, s stamp)
 	if c == nil || c.max <= 0 {
 		return
 	}
-	size := int64(len(t.Data)+len(t.Gzip)+len(key)) + entryOverhead
+	// A cached tile is gzipped now, once, outside the lock: browsers ask
+	// for gzip, and its size counts against the bound.
+	size := int64(len(t.Data)+len(t.Gzipped())+len(key)) + entryOverhead
 	if size > c.max/8 {
 		return
 	}

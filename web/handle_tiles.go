@@ -110,7 +110,7 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, etag := tile.Data, tile.ETag
 	if acceptsGzip(r) {
-		body, etag = tile.Gzip, tile.GzipETag
+		body, etag = tile.Gzipped(), tile.GzipETag
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("ETag", etag)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 
 	"munigis/audit"
 	"munigis/internal/postgis"
@@ -32,8 +33,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := cfg.logger(stderr)
 	// The server runs as munigis_app, which may only read and append the
 	// audit trail (migration 000004).
+	//
+	// Parallel query is off for the server's connections: it serves many
+	// small queries at once (tiles, map images, feature pages), where the
+	// cores are better spent on other requests than on workers for one.
+	// On 2 cores it cost tile throughput up to 40 % (shared/reference/
+	// ogc-and-tiles.md measured tegola and plain PostGIS alike).
+	// MUNIGIS_DB_PARALLEL_WORKERS turns it back on for a bigger server.
 	pool, err := postgis.Open(ctx, postgis.Config{URL: cfg.DatabaseURL, StatementTimeout: cfg.RequestTimeout,
-		MaxConns: cfg.DBMaxConns, AppName: "munigis", Role: "munigis_app"})
+		MaxConns: cfg.DBMaxConns, AppName: "munigis", Role: "munigis_app",
+		Settings: map[string]string{"max_parallel_workers_per_gather": strconv.Itoa(cfg.DBParallelWorkers)}})
 	if err != nil {
 		return err
 	}

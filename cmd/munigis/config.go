@@ -24,9 +24,12 @@ type Config struct {
 	Addr           string
 	RequestTimeout time.Duration
 	DBMaxConns     int32
-	SecureCookies  bool
-	SessionIdle    time.Duration
-	SessionMax     time.Duration
+	// DBParallelWorkers is max_parallel_workers_per_gather for the
+	// server's connections (0: parallel query off).
+	DBParallelWorkers int
+	SecureCookies     bool
+	SessionIdle       time.Duration
+	SessionMax        time.Duration
 	// TileCacheMB bounds the tile cache; 0 turns it off.
 	TileCacheMB int
 	// TileMaxAge is the Cache-Control max-age of public tiles.
@@ -73,6 +76,13 @@ func loadConfig() (Config, error) {
 			return c, fmt.Errorf("MUNIGIS_DB_MAX_CONNS=%q: give a number from 1 to 90 (below PostgreSQL's max_connections)", s)
 		}
 		c.DBMaxConns = int32(n)
+	}
+	if s := os.Getenv("MUNIGIS_DB_PARALLEL_WORKERS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 64 {
+			return c, fmt.Errorf("MUNIGIS_DB_PARALLEL_WORKERS=%q: give a number from 0 (parallel query off, the default) to 64", s)
+		}
+		c.DBParallelWorkers = n
 	}
 	switch s := os.Getenv("MUNIGIS_SECURE_COOKIES"); s {
 	case "", "0", "false":

@@ -38,6 +38,10 @@ type Config struct {
 	// read and append the audit trail. The login user must be a member of
 	// it; migration 000004 makes the migrating user one.
 	Role string
+	// Settings are PostgreSQL settings for every connection of the pool
+	// (sent at connect, like statement_timeout), e.g.
+	// max_parallel_workers_per_gather.
+	Settings map[string]string
 }
 
 // Open connects a pool, registers the geometry codec (go-geom values in and
@@ -53,6 +57,9 @@ func Open(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	}
 	if cfg.StatementTimeout > 0 {
 		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
+	}
+	for k, v := range cfg.Settings {
+		pc.ConnConfig.RuntimeParams[k] = v
 	}
 	name := cfg.AppName
 	if name == "" {
