@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -72,6 +73,8 @@ func (t *Tiler) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, l *Listener
 	}
 	// Anything cached before now may have missed its notification.
 	t.InvalidateAll()
+	t.setListening(true)
+	defer t.setListening(false)
 	if !first {
 		l.mu.Lock()
 		l.reconnects++
@@ -88,16 +91,22 @@ func (t *Tiler) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, l *Listener
 	}
 }
 
-// notification is the payload of migration 000006.
+// notification is the payload of migration 000006, or of Sync.
 type notification struct {
 	All   bool      `json:"all"`
 	Layer string    `json:"layer"`
 	BBox  []float64 `json:"bbox"`
+	Sync  string    `json:"sync"`
 }
 
 func (t *Tiler) notified(payload string, log *slog.Logger) {
 	var n notification
-	if err := json.Unmarshal([]byte(payload), &n); err != nil || (!n.All && (n.Layer == "" || len(n.BBox) != 4)) {
+	err := json.Unmarshal([]byte(payload), &n)
+	if err == nil && n.Sync != "" {
+		t.synced(n.Sync)
+		return
+	}
+	if err != nil || (!n.All && (n.Layer == "" || len(n.BBox) != 4)) {
 		log.Warn("tile cache: unreadable notification; dropping every cached tile", "payload", payload)
 		t.InvalidateAll()
 		return
@@ -109,4 +118,70 @@ func (t *Tiler) notified(payload string, log *slog.Logger) {
 	if t.cache != nil {
 		t.cache.Invalidate(n.Layer, n.BBox[0], n.BBox[1], n.BBox[2], n.BBox[3], float64(t.cfg.Buffer)/float64(t.cfg.Extent))
 	}
+}
+
+// syncTimeout bounds how long Sync waits for its own notification.
+const syncTimeout = 2 * time.Second
+
+// Sync returns once every change committed before the call has reached
+// this process's cache, so that a request that has just changed features
+// (a WFS transaction, an OGC API edit) never sees a stale tile afterwards:
+// the edit's notifications travel asynchronously, but PostgreSQL delivers
+// a session's notifications in commit order, so when the marker sent here
+// arrives, every earlier change has been applied. Without a listening
+// connection (or when the marker does not come back within 2 s) it drops
+// the whole cache instead, which is always safe.
+func (t *Tiler) Sync(ctx context.Context) {
+	if t.cache == nil {
+		return
+	}
+	t.syncMu.Lock()
+	t.syncSeq++
+	token := strconv.FormatUint(t.syncSeq, 10) + "-" + t.syncID
+	ch := make(chan struct{})
+	if t.syncWait == nil {
+		t.syncWait = map[string]chan struct{}{}
+	}
+	t.syncWait[token] = ch
+	listening := t.listening
+	t.syncMu.Unlock()
+	defer func() {
+		t.syncMu.Lock()
+		delete(t.syncWait, token)
+		t.syncMu.Unlock()
+	}()
+	if !listening {
+		t.InvalidateAll()
+		return
+	}
+	payload, _ := json.Marshal(notification{Sync: token})
+	if _, err := t.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, string(payload)); err != nil {
+		t.InvalidateAll()
+		return
+	}
+	timer := time.NewTimer(syncTimeout)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+		t.InvalidateAll()
+	case <-ctx.Done():
+		t.InvalidateAll()
+	}
+}
+
+func (t *Tiler) synced(token string) {
+	t.syncMu.Lock()
+	ch := t.syncWait[token]
+	delete(t.syncWait, token)
+	t.syncMu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
+}
+
+func (t *Tiler) setListening(on bool) {
+	t.syncMu.Lock()
+	t.listening = on
+	t.syncMu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -147,6 +148,14 @@ type Tiler struct {
 	catMu sync.Mutex
 	cat   map[string]layers.Layer
 	catAt time.Time
+
+	// Sync's markers: syncID tells this process's markers from another's
+	// on the shared channel.
+	syncMu    sync.Mutex
+	syncID    string
+	syncSeq   uint64
+	syncWait  map[string]chan struct{}
+	listening bool
 }
 
 type call struct {
@@ -163,8 +172,11 @@ func New(pool *pgxpool.Pool, store *layers.Store, cfg Config) *Tiler {
 	if cfg.CacheBytes > 0 {
 		c = NewCache(cfg.CacheBytes)
 	}
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
 	return &Tiler{pool: pool, store: store, cfg: cfg, cache: c,
-		sem: make(chan struct{}, cfg.MaxConcurrent), flight: map[string]*call{}}
+		sem: make(chan struct{}, cfg.MaxConcurrent), flight: map[string]*call{},
+		syncID: hex.EncodeToString(id)}
 }
 
 // Cache returns the tiler's cache (nil when disabled).

@@ -177,3 +177,65 @@ func TestLowZoomsStaySmall(t *testing.T) {
 		t.Errorf("SQL classes:\n%s\n%s", q10, q15)
 	}
 }
+
+// Sync makes an edit that has just committed visible to the very next
+// tile request, without waiting for the notification to arrive by chance.
+func TestSyncAppliesCommittedEditsBeforeReturning(t *testing.T) {
+	db := pgtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var id int64
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO features.cadastre_parcels (geom, identifier, land_use)
+		VALUES (ST_Multi(ST_MakeEnvelope(490000, 4735000, 490040, 4735040, 7801)), '68134.100.1', 'нива') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	store := layers.NewStore(db.Pool)
+	l, err := store.Layer(ctx, "cadastre_parcels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lon, lat float64
+	if err := db.Pool.QueryRow(ctx, `SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(490020, 4735020), 7801), 4326) p`).Scan(&lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	tiler := tiles.New(db.Pool, store, tiles.Config{})
+	req := tiles.Request{Layers: []tiles.LayerSpec{{Layer: l, Attributes: l.Type.Attributes}}, Tile: maptile.At([2]float64{lon, lat}, 16)}
+	landUse := func() (string, bool) {
+		tile, err := tiler.Tile(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, err := mvt.Unmarshal(tile.Data)
+		if err != nil || len(ls) != 1 || len(ls[0].Features) != 1 {
+			t.Fatalf("tile: %v, %d layers", err, len(ls))
+		}
+		return fmt.Sprint(ls[0].Features[0].Properties["land_use"]), tile.Cached
+	}
+
+	// Not listening: Sync drops everything, which is safe.
+	landUse()
+	if _, cached := landUse(); !cached {
+		t.Fatal("second request was not served from the cache")
+	}
+	tiler.Sync(ctx)
+	if _, cached := landUse(); cached {
+		t.Error("Sync without a listener kept the cache")
+	}
+
+	l2 := tiler.Listen(ctx, db.Pool.Config().ConnConfig, nil)
+	select {
+	case <-l2.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("listener not ready")
+	}
+	for i, use := range []string{"ливада", "гора", "нива", "улица", "пасище"} {
+		landUse() // cached now
+		if _, err := db.Pool.Exec(ctx, `UPDATE features.cadastre_parcels SET land_use = $1 WHERE id = $2`, use, id); err != nil {
+			t.Fatal(err)
+		}
+		tiler.Sync(ctx)
+		if got, cached := landUse(); got != use || cached {
+			t.Fatalf("edit %d: tile right after Sync shows %q (cached %v), want %q", i, got, cached, use)
+		}
+	}
+}
