@@ -22,6 +22,14 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/tiles/{name}/{z}/{x}/{y}.mvt", s.handle(s.handleTile)).Methods(http.MethodGet, http.MethodHead).Name("tile")
 	r.Handle("/tiles/{name}.json", s.handle(s.handleTileJSON)).Methods(http.MethodGet, http.MethodHead).Name("tilejson")
 
+	// OGC services. /ows picks WMS or WFS by the SERVICE parameter, as
+	// GeoServer and MapServer do; /ogc is OGC API Features.
+	r.Handle("/wms", s.handleOGC("wms")).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	r.Handle("/wfs", s.handleOGC("wfs")).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	r.Handle("/ows", s.handle(s.handleOWS)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	r.Handle("/ogc", s.handleOGC("ogcapi")).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/ogc/").Handler(s.handleOGC("ogcapi")).Methods(http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete)
+
 	r.Handle("/api/layers", s.handle(s.handleLayerList)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/layers", s.handle(s.handleLayerCreate)).Methods(http.MethodPost)
 	r.Handle("/api/layer-types", s.handle(s.handleTypeList)).Methods(http.MethodGet, http.MethodHead)

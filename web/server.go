@@ -95,6 +95,10 @@ type Deps struct {
 	Audit AuditLog
 	// Tiles serves vector tiles (*tiles.Tiler); nil answers 404.
 	Tiles TileStore
+	// WMS, WFS and OGCAPI serve the OGC protocols (packages web/wms,
+	// web/wfs, web/ogcapi) behind this server's middleware, so they see the
+	// same viewer, limits and logs as every other route; nil answers 404.
+	WMS, WFS, OGCAPI http.Handler
 }
 
 // Server serves munigis over HTTP.
@@ -106,6 +110,7 @@ type Server struct {
 	accounts AccountStore
 	audit    AuditLog
 	tiles    TileStore
+	ogc      map[string]http.Handler // by service: "wms", "wfs", "ogcapi"
 	router   *mux.Router
 }
 
@@ -123,7 +128,8 @@ func New(cfg Config, d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit, tiles: d.Tiles}
+	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit, tiles: d.Tiles,
+		ogc: map[string]http.Handler{"wms": d.WMS, "wfs": d.WFS, "ogcapi": d.OGCAPI}}
 	s.router = s.routes()
 	return s
 }
