@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -233,13 +234,35 @@ func buildStyle(base, name string, ls []layers.Layer) map[string]any {
 	sort.SliceStable(ls, func(i, j int) bool { return orderOf(ls[i]) < orderOf(ls[j]) })
 	names := make([]string, 0, len(ls))
 	maxZoom := 16
+	styleLayers := []map[string]any{{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f8f6f2"}}}
+	sources := map[string]any{}
+	var local []layers.Layer
+	for _, l := range ls {
+		if l.Source == "wms" {
+			// A layer of another server (the cadastre agency's WMS, say)
+			// comes as images through munigis's own WMS, which proxies,
+			// caches and shows an error tile when the remote is down; it
+			// lies under the vector layers.
+			src := "wms-" + l.Name
+			sources[src] = map[string]any{
+				"type": "raster", "tileSize": 256,
+				"tiles": []string{base + "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=" + url.QueryEscape(l.Name) +
+					"&STYLES=&CRS=EPSG:3857&BBOX={bbox-epsg-3857}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE"},
+			}
+			sl := styleLayer(src, "raster", src, l, nil, nil)
+			delete(sl, "source-layer")
+			styleLayers = append(styleLayers, sl)
+			continue
+		}
+		local = append(local, l)
+	}
+	ls = local
 	for _, l := range ls {
 		names = append(names, l.Name)
 		if l.MinZoom > maxZoom {
 			maxZoom = l.MinZoom
 		}
 	}
-	styleLayers := []map[string]any{{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f8f6f2"}}}
 	var labels []map[string]any
 	for _, l := range ls {
 		for _, sl := range layerStyles(l, styleSource) {
@@ -251,7 +274,6 @@ func buildStyle(base, name string, ls []layers.Layer) map[string]any {
 		}
 	}
 	styleLayers = append(styleLayers, labels...)
-	sources := map[string]any{}
 	if len(names) > 0 {
 		sources[styleSource] = map[string]any{
 			"type":        "vector",
@@ -283,7 +305,7 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ls []layers.Layer
 	for _, l := range all {
-		if !l.Local() || !v.CanRead(l) {
+		if !(l.Local() || l.Source == "wms") || !v.CanRead(l) {
 			continue
 		}
 		if name == defaultStyle || name == l.Name {
