@@ -114,7 +114,15 @@ func (l Layer) Table() string { return pgx.Identifier{"features", l.Name}.Saniti
 // Store reads and changes the catalog and the features of its layers.
 type Store struct {
 	pool *pgxpool.Pool
+	// afterEdit runs after every committed Edit (see OnEdit).
+	afterEdit func(context.Context)
 }
+
+// OnEdit makes fn run after every Edit that commits, before Edit returns.
+// munigis serve passes the tile cache's Sync, so that a client who has
+// just changed a feature never gets a stale tile of it afterwards. Set it
+// before the store is shared.
+func (s *Store) OnEdit(fn func(context.Context)) { s.afterEdit = fn }
 
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }

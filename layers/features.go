@@ -10,6 +10,7 @@ import (
 	"github.com/twpayne/go-geom"
 
 	"munigis"
+	"munigis/internal/postgis"
 	"munigis/spatial"
 )
 
@@ -42,14 +43,21 @@ type Query struct {
 	IDs []int64
 	// Attributes lists the attributes to return, usually those the caller
 	// may see (package access). nil returns none, so a caller that forgets
-	// the access rules leaks nothing.
+	// the access rules leaks nothing. Filter and SortBy may name only these.
 	Attributes []Attribute
+	// Filter, when set, keeps the features it matches (see Filter).
+	Filter Filter
+	// SortBy orders the result; default by id. Ties are broken by id, so
+	// paging is stable.
+	SortBy []Sort
 }
 
-// Paging bounds of Features.
+// Paging bounds of Features. NoLimit, for streaming callers (WFS, export),
+// returns every match; the JSON API never passes it.
 const (
 	DefaultLimit = 100
 	MaxLimit     = 10000
+	NoLimit      = -1
 )
 
 func (q *Query) normalise() error {
@@ -59,16 +67,49 @@ func (q *Query) normalise() error {
 	if q.BBoxSRID == 0 {
 		q.BBoxSRID = spatial.SRIDWGS84
 	}
+	if !supportedSRID(q.SRID) {
+		return munigis.Errorf(munigis.Invalid, "EPSG:%d is not a CRS munigis supports", q.SRID)
+	}
+	if !supportedSRID(q.BBoxSRID) {
+		return munigis.Errorf(munigis.Invalid, "the bounding box's EPSG:%d is not a CRS munigis supports", q.BBoxSRID)
+	}
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
-	if q.Limit < 1 || q.Limit > MaxLimit {
+	if q.Limit != NoLimit && (q.Limit < 1 || q.Limit > MaxLimit) {
 		return munigis.Errorf(munigis.Invalid, "limit must be between 1 and %d", MaxLimit)
 	}
 	if q.Offset < 0 {
 		return munigis.Errorf(munigis.Invalid, "offset must not be negative")
 	}
 	return nil
+}
+
+// where compiles the selection of q (BBox, IDs, Filter) into b, returning
+// a WHERE clause (possibly empty). Limit, Offset and SortBy are not part
+// of it, so Features and Count share it.
+func (q *Query) where(b *sqlBuilder) (string, error) {
+	var where []string
+	if q.BBox != nil {
+		// Transform the envelope, not the column, so the GiST index on geom
+		// is used.
+		where = append(where, fmt.Sprintf("geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), %d)",
+			b.arg(q.BBox.MinX), b.arg(q.BBox.MinY), b.arg(q.BBox.MaxX), b.arg(q.BBox.MaxY), b.arg(q.BBoxSRID), spatial.StorageSRID))
+	}
+	if q.IDs != nil {
+		where = append(where, "id = ANY("+b.arg(q.IDs)+"::bigint[])")
+	}
+	if q.Filter != nil {
+		f, err := b.where(q.Filter)
+		if err != nil {
+			return "", err
+		}
+		where = append(where, f)
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), nil
 }
 
 // attributeList returns the quoted columns of attrs.
@@ -81,9 +122,12 @@ func attributeList(attrs []Attribute) string {
 	return b.String()
 }
 
-// Features streams the features of a local layer matching q, ordered by id,
-// to fn; it stops at the first error fn returns. Returns Invalid for a bad
-// query and NotFound for a layer without local features.
+// Features streams the features of a local layer matching q to fn, in
+// q.SortBy order (by id by default, ties always broken by id); it stops at
+// the first error fn returns. With Limit NoLimit every match streams with
+// flat memory: rows are read from the connection as fn consumes them.
+// Returns Invalid for a bad query (naming an unknown property, a bad value
+// or limit) and NotFound for a layer without local features.
 func (s *Store) Features(ctx context.Context, l Layer, q Query, fn func(Feature) error) error {
 	if !l.Local() {
 		return munigis.Errorf(munigis.NotFound, "layer %q is served by %s, not stored here", l.Name, l.SourceURL)
@@ -91,30 +135,27 @@ func (s *Store) Features(ctx context.Context, l Layer, q Query, fn func(Feature)
 	if err := q.normalise(); err != nil {
 		return err
 	}
-	args := []any{q.SRID}
-	var where []string
-	if q.BBox != nil {
-		args = append(args, q.BBox.MinX, q.BBox.MinY, q.BBox.MaxX, q.BBox.MaxY, q.BBoxSRID)
-		// Transform the envelope, not the column, so the GiST index on geom
-		// is used.
-		where = append(where, fmt.Sprintf("geom && ST_Transform(ST_MakeEnvelope($%d, $%d, $%d, $%d, $%d), %d)",
-			len(args)-4, len(args)-3, len(args)-2, len(args)-1, len(args), spatial.StorageSRID))
+	b := &sqlBuilder{args: []any{q.SRID}, attrs: q.Attributes}
+	where, err := q.where(b)
+	if err != nil {
+		return err
 	}
-	if q.IDs != nil {
-		args = append(args, q.IDs)
-		where = append(where, fmt.Sprintf("id = ANY($%d)", len(args)))
+	order, err := b.orderBy(q.SortBy)
+	if err != nil {
+		return err
 	}
 	sql := `SELECT id, ST_Transform(geom, $1::int), version, created_at, created_by, updated_at, updated_by` +
-		attributeList(q.Attributes) + ` FROM ` + l.Table()
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+		attributeList(q.Attributes) + ` FROM ` + l.Table() + where + order
+	if q.Limit != NoLimit {
+		sql += " LIMIT " + b.arg(q.Limit)
 	}
-	args = append(args, q.Limit, q.Offset)
-	sql += fmt.Sprintf(" ORDER BY id LIMIT $%d OFFSET $%d", len(args)-1, len(args))
+	if q.Offset > 0 {
+		sql += " OFFSET " + b.arg(q.Offset)
+	}
 
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
-		return fmt.Errorf("layers: features %s: %w", l.Name, err)
+		return postgis.Translate(err, "read layer "+l.Name)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -127,9 +168,82 @@ func (s *Store) Features(ctx context.Context, l Layer, q Query, fn func(Feature)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("layers: features %s: %w", l.Name, err)
+		return postgis.Translate(err, "read layer "+l.Name)
 	}
 	return nil
+}
+
+// Count returns how many features of a local layer match q (its BBox, IDs
+// and Filter; Limit, Offset and SortBy do not matter). Errors as Features.
+func (s *Store) Count(ctx context.Context, l Layer, q Query) (int64, error) {
+	if !l.Local() {
+		return 0, munigis.Errorf(munigis.NotFound, "layer %q is served by %s, not stored here", l.Name, l.SourceURL)
+	}
+	q.Limit, q.Offset = NoLimit, 0
+	if err := q.normalise(); err != nil {
+		return 0, err
+	}
+	b := &sqlBuilder{attrs: q.Attributes}
+	where, err := q.where(b)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+l.Table()+where, b.args...).Scan(&n); err != nil {
+		return 0, postgis.Translate(err, "count layer "+l.Name)
+	}
+	return n, nil
+}
+
+// Extent returns the box of a local layer's features in srid (default
+// 4326), x = easting/longitude whatever the CRS's axis order; ok is false
+// for an empty layer. Layers of exactStatsBelow features or more answer
+// from the planner's statistics (ST_EstimatedExtent, kept fresh by ANALYZE),
+// falling back to a full ST_Extent when there are none. The storage box is
+// densified before it is transformed, so that the result still covers the
+// layer where the box's edges curve in the target CRS.
+func (s *Store) Extent(ctx context.Context, l Layer, srid int) (minx, miny, maxx, maxy float64, ok bool, err error) {
+	if !l.Local() {
+		return 0, 0, 0, 0, false, munigis.Errorf(munigis.NotFound, "layer %q is served by %s, not stored here", l.Name, l.SourceURL)
+	}
+	if srid == 0 {
+		srid = spatial.SRIDWGS84
+	}
+	if !supportedSRID(srid) {
+		return 0, 0, 0, 0, false, munigis.Errorf(munigis.Invalid, "EPSG:%d is not a CRS munigis supports", srid)
+	}
+	var estimate float64
+	if err := s.pool.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, l.Table()).Scan(&estimate); err != nil {
+		return 0, 0, 0, 0, false, fmt.Errorf("layers: extent %s: %w", l.Name, err)
+	}
+	estimated, args := "NULL::box2d", []any{srid}
+	if estimate >= exactStatsBelow {
+		estimated, args = "ST_EstimatedExtent('features', $2, 'geom')", append(args, l.Name)
+	}
+	// The scalar subquery is an InitPlan, run only when coalesce needs it.
+	// MATERIALIZED: an inlined CTE would copy the expression into each
+	// ST_XMin(…) and run the full scan once per copy.
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`WITH e AS MATERIALIZED (
+			SELECT coalesce(%s, (SELECT ST_Extent(geom) FROM %s)) AS b),
+		g AS MATERIALIZED (
+			SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), %d),
+				greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b), 1) / 16), $1::int) AS g
+			FROM e WHERE b IS NOT NULL)
+		SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM g`, estimated, l.Table(), spatial.StorageSRID), args...)
+	if err != nil {
+		return 0, 0, 0, 0, false, postgis.Translate(err, "extent of layer "+l.Name)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&minx, &miny, &maxx, &maxy); err != nil {
+			return 0, 0, 0, 0, false, fmt.Errorf("layers: extent %s: %w", l.Name, err)
+		}
+		ok = true
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, 0, 0, false, postgis.Translate(err, "extent of layer "+l.Name)
+	}
+	return minx, miny, maxx, maxy, ok, nil
 }
 
 func scanFeature(rows pgx.Rows, attrs []Attribute) (Feature, error) {
