@@ -551,3 +551,39 @@ func TestLongTransactionDoesNotHoldTheChain(t *testing.T) {
 		t.Errorf("verify = %+v", rep)
 	}
 }
+
+// A layer's attributes may carry any valid name, also names the audit
+// trigger uses for itself (it once failed every insert into a layer with an
+// attribute called n: 'column reference "n" is ambiguous').
+func TestAttributeNamesDoNotClashWithTheAuditTrigger(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	names := []string{"n", "r", "o", "nr", "s", "c", "v", "ov", "nv", "chunk", "copy_limit", "v_action", "v_layer", "oversion", "nversion", "b"}
+	var attrs []string
+	for _, n := range names {
+		attrs = append(attrs, fmt.Sprintf(`{"name": %q, "type": "integer", "title_bg": %q, "title_en": %q}`, n, n, n))
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO layer_types (name, title_bg, title_en, geometry_type, attributes)
+		VALUES ('clash', 'Сблъсък', 'Clash', 'Point', $1::jsonb)`, "["+strings.Join(attrs, ",")+"]"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO layers (name, layer_type, title_bg, title_en, visibility) VALUES ('clash', 'clash', 'Сблъсък', 'Clash', 'public')`,
+		`SELECT munigis_create_layer_table('clash')`,
+		`INSERT INTO features.clash (geom, n, r, c, v) VALUES (ST_SetSRID(ST_MakePoint(490000, 4735000), 7801), 1, 2, 3, 4)`,
+		`UPDATE features.clash SET n = 5, o = 6`,
+		`DELETE FROM features.clash`,
+	} {
+		if _, err := db.Pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	got, total, err := audit.List(ctx, db.Pool, audit.Filter{Object: "layer:clash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first: the three feature changes, then the layer's creation.
+	if total != 4 || got[1].Action != "feature.update" || !strings.Contains(string(got[1].After), `"n": 5`) || !strings.Contains(string(got[1].Before), `"n": 1`) {
+		t.Fatalf("audit of the clash layer: %d rows; update %s → %s", total, got[1].Before, got[1].After)
+	}
+}
