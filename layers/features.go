@@ -144,14 +144,18 @@ func (s *Store) Features(ctx context.Context, l Layer, q Query, fn func(Feature)
 	if err != nil {
 		return err
 	}
-	sql := `SELECT id, ST_Transform(geom, $1::int), version, created_at, created_by, updated_at, updated_by` +
-		attributeList(q.Attributes) + ` FROM ` + l.Table() + where + order
+	from := l.Table() + where + order
 	if q.Limit != NoLimit {
-		sql += " LIMIT " + b.arg(q.Limit)
+		from += " LIMIT " + b.arg(q.Limit)
 	}
 	if q.Offset > 0 {
-		sql += " OFFSET " + b.arg(q.Offset)
+		// The page is picked first and only its rows are transformed:
+		// PostgreSQL computes the select list also for the rows OFFSET
+		// skips, so page 2,000 of a big layer took 330 ms of ST_Transform.
+		from = "(SELECT * FROM " + from + " OFFSET " + b.arg(q.Offset) + ") AS _page" + order
 	}
+	sql := `SELECT id, ST_Transform(geom, $1::int), version, created_at, created_by, updated_at, updated_by` +
+		attributeList(q.Attributes) + ` FROM ` + from
 
 	rows, err := s.pool.Query(ctx, sql, b.args...)
 	if err != nil {
