@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -360,5 +361,39 @@ func TestGrantsDecideVisibility(t *testing.T) {
 	}
 	if rec := f.call(t, "GET", "/api/grants?all=1", "", admin); !strings.Contains(rec.Body.String(), `"revoked_by"`) {
 		t.Errorf("revoked grants are not kept on record: %s", rec.Body)
+	}
+}
+
+// GIS clients authenticate with Basic: the username and an API token as the
+// password. The token must be that user's; a password is never accepted.
+func TestBasicAuthWithAPIToken(t *testing.T) {
+	f := newFixture(t)
+	basic := func(user, secret string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))}
+	}
+	if rec := f.call(t, "GET", "/api/layers/utility_lines/features", "", basic("root", f.token)); rec.Code != 200 {
+		t.Errorf("Basic root:<token> reads an internal layer: %d %s", rec.Code, rec.Body)
+	}
+	for _, c := range []struct {
+		name string
+		h    map[string]string
+	}{
+		{"password instead of token", basic("root", testPassword)},
+		{"another user's name", basic("someone", f.token)},
+		{"no token", basic("root", "")},
+	} {
+		if rec := f.call(t, "GET", "/api/layers", "", c.h); rec.Code != 401 {
+			t.Errorf("%s: %d %s, want 401", c.name, rec.Code, rec.Body)
+		}
+	}
+	// Basic is offered on the OGC services only: a browser would answer
+	// it with a password dialog.
+	bad := basic("root", "mgt_wrong")
+	if rec := f.call(t, "GET", "/wfs?SERVICE=WFS&REQUEST=GetCapabilities", "", bad); rec.Code != 401 ||
+		!strings.Contains(strings.Join(rec.Header().Values("WWW-Authenticate"), ";"), "Basic") {
+		t.Errorf("/wfs with a bad token: %d, WWW-Authenticate %q", rec.Code, rec.Header().Values("WWW-Authenticate"))
+	}
+	if rec := f.call(t, "GET", "/api/layers", "", bad); strings.Contains(strings.Join(rec.Header().Values("WWW-Authenticate"), ";"), "Basic") {
+		t.Errorf("/api/layers offers Basic: %q", rec.Header().Values("WWW-Authenticate"))
 	}
 }

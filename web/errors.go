@@ -68,6 +68,14 @@ func (s *Server) handle(fn handlerFunc) http.Handler {
 		}
 		if code == munigis.Unauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="munigis"`)
+			// GIS clients on the OGC services are offered Basic too, so
+			// that they ask for a username and API token (see
+			// authenticate). Never elsewhere: a browser would answer a
+			// Basic challenge to the map's own requests with a password
+			// dialog.
+			if isOGCPath(r.URL.Path) {
+				w.Header().Add("WWW-Authenticate", `Basic realm="munigis", charset="UTF-8"`)
+			}
 		}
 		var wait interface{ RetryAfter() time.Duration }
 		if errors.As(err, &wait) {

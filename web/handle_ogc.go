@@ -73,3 +73,8 @@ func xmlRootService(doc []byte) string {
 		}
 	}
 }
+
+// isOGCPath reports whether path belongs to an OGC service.
+func isOGCPath(path string) bool {
+	return path == "/wms" || path == "/wfs" || path == "/ows" || path == "/ogc" || strings.HasPrefix(path, "/ogc/")
+}

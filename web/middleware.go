@@ -107,7 +107,8 @@ func (s *Server) timeout(next http.Handler) http.Handler {
 }
 
 // authenticate puts the caller's access.Viewer in the context: from an
-// "Authorization: Bearer <API token>" header, else from the session cookie,
+// "Authorization: Bearer <API token>" header (or Basic with the username
+// and an API token), else from the session cookie,
 // else the public. A bearer token or cookie that is not valid (unknown,
 // revoked, expired, of a disabled user) is refused with 401 rather than
 // treated as anonymous, so that a client notices; the 401 also clears a bad
@@ -127,13 +128,24 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		var a authInfo
 		if h := r.Header.Get("Authorization"); h != "" {
 			token, ok := strings.CutPrefix(h, "Bearer ")
+			// GIS clients (QGIS, GDAL, OWSLib) know Basic authentication,
+			// not bearer tokens: they send the username with an API token
+			// as the password. A password is never accepted here.
+			basicUser, basicToken, basic := r.BasicAuth()
+			if basic {
+				token, ok = basicToken, true
+			}
 			if !ok || s.accounts == nil {
-				fail(munigis.Errorf(munigis.Unauthorized, "the Authorization header must be \"Bearer <API token>\""))
+				fail(munigis.Errorf(munigis.Unauthorized, "the Authorization header must be \"Bearer <API token>\", or Basic with your username and an API token as the password"))
 				return
 			}
 			_, u, err := s.accounts.LookupToken(ctx, strings.TrimSpace(token))
 			if err != nil {
 				fail(err)
+				return
+			}
+			if basic && basicUser != u.Username {
+				fail(munigis.Errorf(munigis.Unauthorized, "the API token does not belong to user %q", basicUser))
 				return
 			}
 			a = authInfo{user: u, via: "token"}
