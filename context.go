@@ -17,3 +17,18 @@ func Actor(ctx context.Context) string {
 	s, _ := ctx.Value(actorKey{}).(string)
 	return s
 }
+
+type addressKey struct{}
+
+// WithAddress returns a context that carries the network address the
+// request came from; stores write it into the database session
+// (munigis.address) so that the audit trail records it beside the actor.
+func WithAddress(ctx context.Context, address string) context.Context {
+	return context.WithValue(ctx, addressKey{}, address)
+}
+
+// Address returns the request's address carried by ctx, or "".
+func Address(ctx context.Context) string {
+	s, _ := ctx.Value(addressKey{}).(string)
+	return s
+}

@@ -191,6 +191,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 		}
 		ctx = context.WithValue(access.WithViewer(ctx, v), authKey{}, a)
+		ctx = munigis.WithAddress(ctx, clientAddress(r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

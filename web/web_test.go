@@ -19,6 +19,8 @@ import (
 	"munigis/layers"
 	"munigis/tiles"
 	"munigis/web"
+	"munigis/web/ogcapi"
+	"munigis/web/wfs"
 )
 
 type fixture struct {
@@ -78,8 +80,9 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	tiler := tiles.New(db.Pool, layers.NewStore(db.Pool), tiles.Config{})
-	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: layers.NewStore(db.Pool), DB: db.Pool, Log: log, Accounts: store,
-		Tiles: tiler})
+	ls := layers.NewStore(db.Pool)
+	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: ls, DB: db.Pool, Log: log, Accounts: store,
+		Tiles: tiler, WFS: wfs.New(wfs.Deps{Layers: ls, Log: log}), OGCAPI: ogcapi.New(ogcapi.Deps{Layers: ls, Log: log})})
 	srv.AddTileRoutes()
 	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
@@ -323,14 +326,18 @@ func TestEveryRouteHidesInternalData(t *testing.T) {
 				continue
 			}
 			for _, path := range expand(tpl, fill) {
-				for _, q := range []string{"", "?limit=1000"} {
+				queries := []string{"", "?limit=1000"}
+				if q, ok := ogcQueries[path]; ok {
+					queries = q
+				}
+				for _, q := range queries {
 					walked++
 					code, body := f.do(t, m, path+q, "", "")
 					for _, s := range secrets {
 						// Echoing the caller's own request is no leak; that
 						// such an answer equals a missing layer's is checked
 						// by TestInternalLayerAnswersLikeMissing.
-						if strings.Contains(body, s) && !strings.Contains(path, s) {
+						if strings.Contains(body, s) && !strings.Contains(path+q, s) {
 							t.Errorf("GET %s%s (%d) as the public contains %q", path, q, code, s)
 						}
 					}
@@ -344,6 +351,71 @@ func TestEveryRouteHidesInternalData(t *testing.T) {
 	}
 	if walked < 10 {
 		t.Fatalf("walked only %d requests; is the router empty?", walked)
+	}
+}
+
+// ogcQueries are the requests the route walk makes of the OGC services:
+// each asks for everything, or for an internal layer by name.
+var ogcQueries = func() map[string][]string {
+	wms := []string{"?SERVICE=WMS&REQUEST=GetCapabilities", "?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetCapabilities",
+		"?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=utility_lines,utility_manholes&QUERY_LAYERS=utility_lines,utility_manholes&STYLES=&CRS=EPSG:7801&BBOX=4735900,490100,4736000,490300&WIDTH=256&HEIGHT=256&I=128&J=128&INFO_FORMAT=application/json&FEATURE_COUNT=50",
+		"?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=benches&QUERY_LAYERS=benches&STYLES=&CRS=EPSG:7801&BBOX=4735950,490180,4735990,490220&WIDTH=256&HEIGHT=256&I=128&J=128&INFO_FORMAT=text/plain&FEATURE_COUNT=50",
+		"?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=utility_lines&FORMAT=image/png"}
+	wfs := []string{"?SERVICE=WFS&REQUEST=GetCapabilities", "?SERVICE=WFS&VERSION=1.1.0&REQUEST=GetCapabilities",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=munigis:benches",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=munigis:benches",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=munigis:benches&OUTPUTFORMAT=application/json",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=munigis:utility_lines",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=munigis:benches&VALUEREFERENCE=secret_note",
+		"?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=utility_lines.1"}
+	ogc := []string{"", "?f=html", "?f=json"}
+	return map[string][]string{"/wms": wms, "/wfs": wfs, "/ows": append(append([]string{}, wms...), wfs...),
+		"/ogc": ogc}
+}()
+
+// TestOGCServicesHideInternalData walks the OGC API paths as the public.
+func TestOGCServicesHideInternalData(t *testing.T) {
+	f := newFixture(t)
+	secrets := []string{"utility_lines", "utility_manholes", "cadastre_units", "SECRET-OPERATOR", "SECRET-NOTE-VALUE", "secret_note"}
+	paths := []string{"/ogc/collections", "/ogc/collections?f=html", "/ogc/api", "/ogc/conformance",
+		"/ogc/collections/benches", "/ogc/collections/benches/items", "/ogc/collections/benches/items?f=html",
+		"/ogc/collections/benches/queryables", "/ogc/collections/benches/schema",
+		"/ogc/collections/utility_lines", "/ogc/collections/utility_lines/items", "/ogc/collections/utility_lines/items/1"}
+	for _, p := range paths {
+		code, body := f.do(t, "GET", p, "", "")
+		for _, s := range secrets {
+			if strings.Contains(body, s) && !strings.Contains(p, s) {
+				t.Errorf("GET %s (%d) as the public contains %q", p, code, s)
+			}
+		}
+	}
+	// Staff see them, so the walk above could have found them.
+	if code, body := f.do(t, "GET", "/ogc/collections/benches/items", f.token, ""); code != 200 || !strings.Contains(body, "SECRET-NOTE-VALUE") {
+		t.Errorf("staff items: %d %s", code, body)
+	}
+	if code, body := f.do(t, "GET", "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=munigis:utility_lines", f.token, ""); code != 200 || !strings.Contains(body, "SECRET-OPERATOR-LINE") {
+		t.Errorf("staff WFS: %d %.300s", code, body)
+	}
+}
+
+// An edit through an OGC service is audited with who made it and from
+// which address.
+func TestOGCEditAuditedWithAddress(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.do(t, "POST", "/ogc/collections/benches/items", f.token,
+		`{"type":"Feature","geometry":{"type":"Point","coordinates":[24.71,42.89]},"properties":{"colour":"син"}}`)
+	if code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	var actor, address string
+	if err := f.pool.Pool.QueryRow(context.Background(), `SELECT actor, coalesce(address::text, '') FROM audit_log
+		WHERE action = 'feature.insert' AND object LIKE 'layer:benches/%' ORDER BY id DESC LIMIT 1`).Scan(&actor, &address); err != nil {
+		t.Fatal(err)
+	}
+	// httptest requests come from 192.0.2.1.
+	if actor != "U-000001" || !strings.HasPrefix(address, "192.0.2.1") {
+		t.Errorf("audit row: actor %q, address %q", actor, address)
 	}
 }
 

@@ -143,16 +143,18 @@ func VarDir() (string, bool) {
 }
 
 // Tx runs fn in one transaction, committed when fn returns nil and rolled
-// back otherwise. The acting user from ctx (munigis.Actor) is set for the
-// transaction so that history triggers record who made each change.
+// back otherwise. The acting user and address from ctx (munigis.Actor,
+// munigis.Address) are set for the transaction so that history and audit
+// triggers record who made each change and from where.
 func Tx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgis: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if actor := munigis.Actor(ctx); actor != "" {
-		if _, err := tx.Exec(ctx, `SELECT set_config('munigis.actor', $1, true)`, actor); err != nil {
+	if actor, address := munigis.Actor(ctx), munigis.Address(ctx); actor != "" || address != "" {
+		// '' leaves the triggers' defaults: the database role as actor, no address.
+		if _, err := tx.Exec(ctx, `SELECT set_config('munigis.actor', $1, true), set_config('munigis.address', $2, true)`, actor, address); err != nil {
 			return fmt.Errorf("postgis: set actor: %w", err)
 		}
 	}
