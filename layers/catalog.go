@@ -320,6 +320,9 @@ func (s *Store) CreateLayer(ctx context.Context, l Layer) error {
 		if err != nil {
 			return postgis.Translate(err, "create layer "+l.Name)
 		}
+		if !l.Local() {
+			return nil // another server holds its features: no table here
+		}
 		_, err = tx.Exec(ctx, `SELECT munigis_create_layer_table($1)`, l.Name)
 		return postgis.Translate(err, "create layer "+l.Name)
 	})

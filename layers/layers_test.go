@@ -306,6 +306,15 @@ func TestUserDefinedLayerType(t *testing.T) {
 	if _, err := store.Layer(ctx, "x5"); munigis.ErrorCode(err) != munigis.NotFound {
 		t.Errorf("a failed CreateLayer left layer x5 behind: %v", err)
 	}
+	// A layer of another server's WMS: a catalog entry, no table.
+	ext := layers.Layer{Name: "agency_parcels", TypeName: "cadastre_parcels", TitleBG: "АГКК", TitleEN: "Agency",
+		Visibility: layers.Public, Source: "wms", SourceURL: "https://inspire.example/wms", SourceLayer: "CP.CadastralParcel"}
+	if err := store.CreateLayer(ctx, ext); err != nil {
+		t.Fatalf("external layer: %v", err)
+	}
+	if got, err := store.Layer(ctx, "agency_parcels"); err != nil || got.Source != "wms" || got.SourceLayer != "CP.CadastralParcel" || got.Local() {
+		t.Errorf("external layer read back: %+v, %v", got, err)
+	}
 }
 
 // TestHistoryOfWideLayer covers types with more attributes than one
