@@ -17,10 +17,12 @@ import (
 	"munigis/accounts"
 	"munigis/internal/pgtest"
 	"munigis/layers"
+	"munigis/render"
 	"munigis/tiles"
 	"munigis/web"
 	"munigis/web/ogcapi"
 	"munigis/web/wfs"
+	"munigis/web/wms"
 )
 
 type fixture struct {
@@ -82,7 +84,8 @@ func newFixture(t *testing.T) fixture {
 	tiler := tiles.New(db.Pool, layers.NewStore(db.Pool), tiles.Config{})
 	ls := layers.NewStore(db.Pool)
 	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: ls, DB: db.Pool, Log: log, Accounts: store,
-		Tiles: tiler, WFS: wfs.New(wfs.Deps{Layers: ls, Log: log}), OGCAPI: ogcapi.New(ogcapi.Deps{Layers: ls, Log: log})})
+		Tiles: tiler, WFS: wfs.New(wfs.Deps{Layers: ls, Log: log}), OGCAPI: ogcapi.New(ogcapi.Deps{Layers: ls, Log: log}),
+		WMS: wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{})})})
 	srv.AddTileRoutes()
 	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
