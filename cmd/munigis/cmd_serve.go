@@ -13,8 +13,12 @@ import (
 	"munigis/internal/postgis"
 	"munigis/layers"
 	"munigis/migrations"
+	"munigis/render"
 	"munigis/tiles"
 	"munigis/web"
+	"munigis/web/ogcapi"
+	"munigis/web/wfs"
+	"munigis/web/wms"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,11 +67,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	tiler := tiles.New(pool, layers.NewStore(pool), tiles.Config{CacheBytes: cacheBytes})
 	tiler.Listen(ctx, pool.Config().ConnConfig, log)
+	store := layers.NewStore(pool)
+	// An edit through this process (WFS-T, OGC API) returns only once the
+	// tile cache has dropped what it changed.
+	store.OnEdit(tiler.Sync)
+	// The OGC services, each in its own package under web/. Map images
+	// are drawn in Go from PostGIS (package render).
+	wmsService := wms.New(wms.Deps{Layers: store, Log: log,
+		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout})})
+	wfsService := wfs.New(wfs.Deps{Layers: store, Log: log})
+	ogcService := ogcapi.New(ogcapi.Deps{Layers: store, Log: log})
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),
 		TileMaxAge: cfg.TileMaxAge,
-	}, web.Deps{Layers: layers.NewStore(pool), DB: pool, Log: log, Accounts: cfg.accounts(pool),
-		Audit: audit.NewLog(pool), Tiles: tiler})
+	}, web.Deps{Layers: store, DB: pool, Log: log, Accounts: cfg.accounts(pool),
+		Audit: audit.NewLog(pool), Tiles: tiler, WMS: wmsService, WFS: wfsService, OGCAPI: ogcService})
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
 		_, port, _ := net.SplitHostPort(addr)
