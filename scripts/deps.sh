@@ -11,6 +11,8 @@ packages=(
   time wrk                                # /usr/bin/time -v (peak memory) and wrk (HTTP load) in make bench
   fonts-dejavu-core                       # the font of the map labels' glyphs (web/ui/build.mjs)
   chromium                                # the map page's browser test (web/ui/e2e)
+  python3-owslib python3-qgis             # the OGC services' real-client test (cmd/munigis/ogcclients_test.go),
+                                          # with GDAL's ogrinfo/ogr2ogr/gdal_translate above; QGIS runs headless
 )
 # npm installs MapLibre GL JS and playwright-core (make ui); Debian's nodejs
 # and npm only if no npm is there already (a newer Node.js is fine too).

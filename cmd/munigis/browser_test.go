@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -68,37 +67,7 @@ func TestMapInBrowser(t *testing.T) {
 		t.Fatalf("token create: exit %d %q %s", code, token, errOut)
 	}
 
-	t.Setenv("MUNIGIS_ADDR", "127.0.0.1:0")
-	ready := filepath.Join(t.TempDir(), "ready")
-	t.Setenv("MUNIGIS_READY_FILE", ready)
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- Run(ctx, []string{"serve"}, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop in 15 s")
-		}
-	}()
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(50 * time.Millisecond) {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited with %d before it was ready; stderr:\n%s", code, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not become ready in 30 s; stderr:\n%s", stderr.String())
-		}
-		if b, err := os.ReadFile(ready); err == nil {
-			if _, port, err := net.SplitHostPort(string(b)); err == nil && port != "0" {
-				base = "http://" + string(b)
-			}
-		}
-	}
+	base, stderr := startServe(t)
 
 	// The style is per viewer.
 	styleLayers := func(auth string) string {
