@@ -17,6 +17,7 @@ import (
 	"munigis/tiles"
 	"munigis/web"
 	"munigis/web/ogcapi"
+	"munigis/web/remote"
 	"munigis/web/wfs"
 	"munigis/web/wms"
 )
@@ -74,7 +75,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The OGC services, each in its own package under web/. Map images
 	// are drawn in Go from PostGIS (package render).
 	wmsService := wms.New(wms.Deps{Layers: store, Log: log,
-		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout})})
+		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout}),
+		// Layers of other WMS servers (the cadastre agency's, say).
+		Remote: remote.New(remote.Config{})})
 	wfsService := wfs.New(wfs.Deps{Layers: store, Log: log})
 	ogcService := ogcapi.New(ogcapi.Deps{Layers: store, Log: log})
 	srv := web.New(web.Config{

@@ -314,9 +314,13 @@ func (s *Service) remoteImages(ctx context.Context, v *mapView) error {
 		}
 		img, err := s.d.Remote.Map(ctx, l, v.crs, v.bbox.MinX, v.bbox.MinY, v.bbox.MaxX, v.bbox.MaxY, v.width, v.height)
 		if err != nil {
-			s.d.Log.Warn("wms: remote layer left out", "layer", l.Name, "err", err.Error())
-			continue
+			s.d.Log.Warn("wms: remote layer failed", "layer", l.Name, "source", l.SourceURL, "err", err.Error())
 		}
+		if img == nil {
+			continue // only for arguments the remote client refuses
+		}
+		// On failure this is the error tile, so the map says the layer
+		// is missing instead of showing a gap.
 		v.layers[i].Image = img
 	}
 	return nil

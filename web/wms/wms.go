@@ -32,9 +32,10 @@ type Renderer interface {
 }
 
 // RemoteMaps draws the layers served by another WMS (Source "wms"), in the
-// map's CRS and box (x = easting or longitude) at the map's size. It
-// returns an error image itself when the remote server is down; an error
-// makes the layer be left out of the map.
+// map's CRS and box (x = easting or longitude) at the map's size. When the
+// remote server is down it returns an error tile of that size AND an error
+// (for the log); the tile is drawn in the layer's place. A nil image (bad
+// arguments) leaves the layer out.
 type RemoteMaps interface {
 	Map(ctx context.Context, l layers.Layer, crs spatial.CRS,
 		minx, miny, maxx, maxy float64, width, height int) (image.Image, error)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -38,18 +39,27 @@ type fixture struct {
 	minLon, minLat float64
 	maxLon, maxLat float64
 	remoteCalled   int
+	remoteDown     bool
 }
 
 var admin = access.Viewer{SystemID: "u1", Username: "admin", Role: access.Admin}
 
-// blueRemote stands in for web/remote: a solid blue image.
-type blueRemote struct{ calls *int }
+// blueRemote stands in for web/remote: a solid blue image; with *down set
+// it answers as web/remote does for a dead server: its error tile (here the
+// same blue) and an error.
+type blueRemote struct {
+	calls *int
+	down  *bool
+}
 
 func (b blueRemote) Map(ctx context.Context, l layers.Layer, crs spatial.CRS, minx, miny, maxx, maxy float64, w, h int) (image.Image, error) {
 	*b.calls++
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i := 0; i < len(img.Pix); i += 4 {
 		img.Pix[i+2], img.Pix[i+3] = 255, 255
+	}
+	if b.down != nil && *b.down {
+		return img, errors.New("remote down")
 	}
 	return img, nil
 }
@@ -69,7 +79,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.rd = render.New(db.Pool, f.store, render.Config{})
-	f.svc = wms.New(wms.Deps{Layers: f.store, Renderer: f.rd, Remote: blueRemote{&f.remoteCalled}})
+	f.svc = wms.New(wms.Deps{Layers: f.store, Renderer: f.rd, Remote: blueRemote{&f.remoteCalled, &f.remoteDown}})
 	// A big parcel, so that a 60 m box around its inner point is mostly it.
 	err := db.Pool.QueryRow(ctx, `SELECT identifier, ST_X(p), ST_Y(p) FROM (
 			SELECT identifier, ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM features.cadastre_parcels
@@ -435,6 +445,13 @@ func TestWMS(t *testing.T) {
 			t.Errorf("remote pixel %v after %d calls", c, f.remoteCalled)
 		}
 		exception(t, f.get(t, access.Anonymous, "VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=ortho&QUERY_LAYERS=ortho&STYLES=&CRS=EPSG:4326&BBOX="+f.bbox130()+"&WIDTH=16&HEIGHT=16&I=1&J=1&INFO_FORMAT=text/plain"), "LayerNotQueryable")
+		// A dead remote: its error tile is drawn in the layer's place.
+		f.remoteDown = true
+		defer func() { f.remoteDown = false }()
+		img = decodeImage(t, f.get(t, access.Anonymous, "VERSION=1.3.0&REQUEST=GetMap&LAYERS=ortho&STYLES=&CRS=EPSG:4326&BBOX="+f.bbox130()+"&WIDTH=16&HEIGHT=16&FORMAT=image/png"))
+		if c := color.RGBAModel.Convert(img.At(8, 8)).(color.RGBA); c.B != 255 {
+			t.Errorf("a dead remote's error tile is not drawn: pixel %v", c)
+		}
 	})
 
 	t.Run("the public cannot reach internal layers anywhere", func(t *testing.T) {
