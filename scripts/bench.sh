@@ -16,3 +16,7 @@ scripts/bench-import.sh
 echo
 echo "### tiles: munigis serve vs tegola v0.21.2 (mvt_postgis, no cache), wrk on loopback"
 scripts/bench-tiles.sh
+
+echo
+echo "### OGC: munigis WMS/WFS vs MapServer 8 (FastCGI, lighttpd), wrk on loopback"
+scripts/bench-ogc.sh
