@@ -116,6 +116,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// afterEdit runs after every committed Edit (see OnEdit).
 	afterEdit func(context.Context)
+	// cat is the catalog kept in memory (catalog_cache.go).
+	cat catalogCache
 }
 
 // OnEdit makes fn run after every Edit that commits, before Edit returns.
@@ -156,6 +158,11 @@ func scanLayer(row pgx.Row) (Layer, error) {
 
 // Layers returns the whole catalog in display order.
 func (s *Store) Layers(ctx context.Context) ([]Layer, error) {
+	return s.cat.layers(ctx, s.loadLayers)
+}
+
+// loadLayers reads the catalog from the database.
+func (s *Store) loadLayers(ctx context.Context) ([]Layer, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+layerColumns+`
 		FROM layers l JOIN layer_types t ON t.name = l.layer_type
 		ORDER BY l.sort_order, l.name`)
@@ -261,6 +268,7 @@ func (t Type) Validate() error {
 // CreateType adds a layer type. Returns Invalid for a bad definition and
 // Conflict when the name is taken.
 func (s *Store) CreateType(ctx context.Context, t Type) error {
+	defer s.cat.invalidate()
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -280,6 +288,7 @@ func (s *Store) CreateType(ctx context.Context, t Type) error {
 // feature table, in one transaction. Returns Invalid, or Conflict when the
 // name is taken.
 func (s *Store) CreateLayer(ctx context.Context, l Layer) error {
+	defer s.cat.invalidate()
 	if !nameRE.MatchString(l.Name) {
 		return munigis.Errorf(munigis.Invalid, "layer name %q: use 1–48 lower-case latin letters, digits and _, starting with a letter", l.Name)
 	}

@@ -384,3 +384,50 @@ func TestSQLAndGoAgreeOnIdentifiers(t *testing.T) {
 		t.Fatalf("compared %d of %d inputs", n, len(inputs))
 	}
 }
+
+// The catalog is kept in memory: this process's own changes show at once,
+// others' once the database announces them (InvalidateCatalog).
+func TestCatalogCache(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	store := layers.NewStore(db.Pool)
+	has := func(name string) bool {
+		ls, err := store.Layers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			if l.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if has("parks") {
+		t.Fatal("parks before it exists")
+	}
+	if err := store.CreateLayer(ctx, layers.Layer{Name: "parks", TypeName: "grassland", TitleBG: "Паркове", TitleEN: "Parks"}); err != nil {
+		t.Fatal(err)
+	}
+	if !has("parks") {
+		t.Error("this process's new layer is not listed at once")
+	}
+	// Another process adds a layer: not seen until the notification.
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO layers (name, layer_type, title_bg, title_en) VALUES ('gardens', 'grassland', 'Градини', 'Gardens')`); err != nil {
+		t.Fatal(err)
+	}
+	if has("gardens") {
+		t.Log("(the cached catalog was already stale; fine)")
+	}
+	store.InvalidateCatalog()
+	if !has("gardens") {
+		t.Error("after InvalidateCatalog the new layer is not listed")
+	}
+	// Callers may filter what they get in place without harming the cache.
+	ls, _ := store.Layers(ctx)
+	first := ls[0].Name
+	ls[0] = ls[len(ls)-1]
+	if again, _ := store.Layers(ctx); again[0].Name != first {
+		t.Errorf("the cached catalog was changed through a returned slice: first layer %s, want %s", again[0].Name, first)
+	}
+}

@@ -182,11 +182,15 @@ func New(pool *pgxpool.Pool, store *layers.Store, cfg Config) *Tiler {
 // Cache returns the tiler's cache (nil when disabled).
 func (t *Tiler) Cache() *Cache { return t.cache }
 
-// InvalidateAll drops every cached tile and the cached catalog.
+// InvalidateAll drops every cached tile and the cached catalog (the
+// tiler's and its store's).
 func (t *Tiler) InvalidateAll() {
 	if t.cache != nil {
 		t.cache.InvalidateAll()
 	}
+	// The store keeps the catalog in memory too; a catalog notification
+	// arrives here, so it is dropped with the tiles.
+	t.store.InvalidateCatalog()
 	t.catMu.Lock()
 	t.cat = nil
 	t.catMu.Unlock()

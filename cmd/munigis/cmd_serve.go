@@ -66,9 +66,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cacheBytes == 0 {
 		cacheBytes = -1 // tiles.Config: negative turns the cache off
 	}
-	tiler := tiles.New(pool, layers.NewStore(pool), tiles.Config{CacheBytes: cacheBytes})
-	tiler.Listen(ctx, pool.Config().ConnConfig, log)
+	// One store for everything: it keeps the catalog in memory, and the
+	// tile listener drops that copy when the database announces a change.
 	store := layers.NewStore(pool)
+	tiler := tiles.New(pool, store, tiles.Config{CacheBytes: cacheBytes})
+	tiler.Listen(ctx, pool.Config().ConnConfig, log)
 	// An edit through this process (WFS-T, OGC API) returns only once the
 	// tile cache has dropped what it changed.
 	store.OnEdit(tiler.Sync)
