@@ -10,3 +10,16 @@ func PutForTest(c *Cache, layers []string, t maptile.Tile, data []byte) {
 	}
 	c.put(key, layers, uint32(t.Z), t.X, t.Y, encode(data), c.stamp(layers))
 }
+
+// HoldSlotsForTest takes every query slot of t, as slow tiles would, until
+// release is called.
+func HoldSlotsForTest(t *Tiler) (release func()) {
+	for i := 0; i < cap(t.sem); i++ {
+		t.sem <- struct{}{}
+	}
+	return func() {
+		for i := 0; i < cap(t.sem); i++ {
+			<-t.sem
+		}
+	}
+}

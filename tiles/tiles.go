@@ -43,6 +43,11 @@ type Config struct {
 	LayerDetailZoom map[string]int
 	// Timeout bounds one tile query (5 s).
 	Timeout time.Duration
+	// QueueTimeout bounds the wait for one of the MaxConcurrent query
+	// slots (20 s). The wait is cheap (no connection is held), so a burst
+	// of slow low-zoom tiles queues instead of failing; only a backlog
+	// longer than this answers "busy".
+	QueueTimeout time.Duration
 	// MaxConcurrent caps the tile queries running at once (3/4 of the
 	// pool's connections, at least 1).
 	MaxConcurrent int
@@ -68,6 +73,9 @@ func (c *Config) defaults(pool *pgxpool.Pool) {
 	def(&c.MaxFeatures, 5000)
 	def(&c.DetailMaxFeatures, 50000)
 	def(&c.DetailZoom, 14)
+	if c.QueueTimeout <= 0 {
+		c.QueueTimeout = 20 * time.Second
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Second
 	}
@@ -324,14 +332,18 @@ func (t *Tiler) Render(ctx context.Context, r Request) ([]byte, error) {
 	if q == "" {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
-	defer cancel()
+	wait, cancelWait := context.WithTimeout(ctx, t.cfg.QueueTimeout)
 	select {
 	case t.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, munigis.Wrap(munigis.Unavailable, ctx.Err(), "the server is busy building tiles; try again")
+		cancelWait()
+	case <-wait.Done():
+		cancelWait()
+		return nil, munigis.Wrap(munigis.Unavailable, wait.Err(), "the server is busy building tiles; try again")
 	}
 	defer func() { <-t.sem }()
+	// The query's own deadline starts once it has a slot.
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
+	defer cancel()
 	// An unnamed statement with a cached description: one round trip, and
 	// PostgreSQL plans it for these very z/x/y. A named prepared statement
 	// would switch to a generic plan after five runs, and no one plan suits

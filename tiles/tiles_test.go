@@ -3,6 +3,7 @@ package tiles_test
 import (
 	"context"
 	"fmt"
+	"munigis"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +238,34 @@ func TestSyncAppliesCommittedEditsBeforeReturning(t *testing.T) {
 		if got, cached := landUse(); got != use || cached {
 			t.Fatalf("edit %d: tile right after Sync shows %q (cached %v), want %q", i, got, cached, use)
 		}
+	}
+}
+
+// A tile waits for a query slot up to QueueTimeout (a burst of slow
+// low-zoom tiles queues rather than fails), then answers "busy".
+func TestTilesQueueForASlot(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	store := layers.NewStore(db.Pool)
+	l, err := store.Layer(ctx, "cadastre_parcels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := tiles.Request{Layers: []tiles.LayerSpec{{Layer: l, Attributes: l.Type.Attributes}}, Tile: maptile.New(37388, 24140, 16)}
+	tiler := tiles.New(db.Pool, store, tiles.Config{CacheBytes: -1, MaxConcurrent: 1, QueueTimeout: 300 * time.Millisecond})
+
+	release := tiles.HoldSlotsForTest(tiler)
+	start := time.Now()
+	_, err = tiler.Render(ctx, req)
+	if munigis.ErrorCode(err) != munigis.Unavailable || !strings.Contains(munigis.ErrorMessage(err), "busy") {
+		t.Fatalf("all slots taken: %v, want Unavailable saying busy", err)
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("gave up after %v, before the queue timeout", waited)
+	}
+	// A slot freed within the queue timeout: the tile is built.
+	go func() { time.Sleep(100 * time.Millisecond); release() }()
+	if _, err := tiler.Render(ctx, req); err != nil {
+		t.Errorf("slot freed after 100 ms: %v", err)
 	}
 }
