@@ -17,6 +17,12 @@ import (
 func TestAuditList(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
+	// Migrations may audit rows of their own (built-in registers); count
+	// from what is there.
+	var before float64
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Pool.Exec(ctx, `
 		INSERT INTO features.cadastre_parcels (geom, identifier, area_m2) VALUES
 		  (ST_Multi(ST_MakeEnvelope(490177.508, 4735953.349, 490217.508, 4735993.349, 7801)), '68134.100.5', 1600);
@@ -46,7 +52,7 @@ func TestAuditList(t *testing.T) {
 		}
 	}
 	w, body := get(admin, "")
-	if w.Code != http.StatusOK || body["total"] != 2.0 {
+	if w.Code != http.StatusOK || body["total"] != before+2 {
 		t.Fatalf("admin: %d %s", w.Code, w.Body)
 	}
 	w, body = get(admin, "?object=layer:cadastre_parcels&user=db:postgres&from=2020-01-01&to="+time.Now().UTC().Format(time.DateOnly))
@@ -62,7 +68,7 @@ func TestAuditList(t *testing.T) {
 	if err != nil || !sofia.Equal(at) || e["at"].(string)[19:] != "Z" || e["at_sofia"].(string)[19:] == "Z" {
 		t.Errorf("at %v, at_sofia %v", e["at"], e["at_sofia"])
 	}
-	if w, body := get(admin, "?user=db:postgres&limit=1"); w.Code != http.StatusOK || body["total"] != 2.0 || len(body["entries"].([]any)) != 1 {
+	if w, body := get(admin, "?user=db:postgres&limit=1"); w.Code != http.StatusOK || body["total"] != before+2 || len(body["entries"].([]any)) != 1 {
 		t.Errorf("user filter: %d %s", w.Code, w.Body)
 	}
 	if w, body := get(admin, "?user=U-000009"); w.Code != http.StatusOK || body["total"] != 0.0 {
