@@ -121,12 +121,19 @@ func (v Viewer) has(kind, name string, p Permission) bool {
 // CanRead reports whether v may see layer l at all. A layer v may not read
 // must be answered as if it did not exist.
 func (v Viewer) CanRead(l layers.Layer) bool {
+	if l.Source == "register" {
+		// A register's map layer shows its entries: the register's
+		// grants decide, not those on layers.
+		return l.Visibility == layers.Public || v.has(KindRegister, l.SourceLayer, Read)
+	}
 	return l.Visibility == layers.Public || v.has(KindLayer, l.Name, Read)
 }
 
-// CanEdit reports whether v may change the features of layer l.
+// CanEdit reports whether v may change the features of layer l. Layers
+// that only show something else (a register's entries, another server's
+// data) are never edited as features.
 func (v Viewer) CanEdit(l layers.Layer) bool {
-	return v.has(KindLayer, l.Name, Edit)
+	return l.Editable() && v.has(KindLayer, l.Name, Edit)
 }
 
 // CanReadRegister reports whether v may read the internal part of the

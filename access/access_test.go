@@ -9,9 +9,9 @@ import (
 
 func TestViewer(t *testing.T) {
 	typ := layers.Type{Attributes: []layers.Attribute{{Name: "network"}, {Name: "operator", Internal: true}}}
-	pub := layers.Layer{Name: "streets", Visibility: layers.Public, Type: typ}
-	lines := layers.Layer{Name: "utility_lines", Visibility: layers.Internal, Type: typ}
-	other := layers.Layer{Name: "cadastre_units", Visibility: layers.Internal, Type: typ}
+	pub := layers.Layer{Name: "streets", Visibility: layers.Public, Type: typ, Source: "local"}
+	lines := layers.Layer{Name: "utility_lines", Visibility: layers.Internal, Type: typ, Source: "local"}
+	other := layers.Layer{Name: "cadastre_units", Visibility: layers.Internal, Type: typ, Source: "local"}
 
 	anon := access.Anonymous
 	if !anon.CanRead(pub) || anon.CanRead(lines) || anon.CanEdit(pub) || anon.CanEditCatalog() || anon.IsAdmin() ||
@@ -41,5 +41,16 @@ func TestViewer(t *testing.T) {
 	}
 	if !editor.CanManageTokensOf("U-000002") || editor.CanManageTokensOf("U-000003") {
 		t.Error("token ownership")
+	}
+	// A register's map layer follows the register's grants, and is never
+	// edited as features.
+	rentals := layers.Layer{Name: "reg_rentals", Visibility: layers.Internal, Type: typ, Source: "register", SourceLayer: "rentals"}
+	layerStaff := access.Viewer{SystemID: "U-000004", Role: access.Clerk, Grants: []access.Grant{
+		{ObjectKind: access.KindLayer, Object: access.All, Permission: access.Edit}}}
+	if layerStaff.CanRead(rentals) || !editor.CanRead(rentals) || anon.CanRead(rentals) {
+		t.Error("a register layer is read by layer grants, or not by register grants")
+	}
+	if admin.CanEdit(rentals) || layerStaff.CanEdit(rentals) {
+		t.Error("a register layer is editable as features")
 	}
 }

@@ -254,7 +254,7 @@ func TestTokens(t *testing.T) {
 }
 
 func layer(name string, vis layers.Visibility) layers.Layer {
-	return layers.Layer{Name: name, Visibility: vis}
+	return layers.Layer{Name: name, Visibility: vis, Source: "local"}
 }
 
 func TestGrantsAndUnitHeads(t *testing.T) {

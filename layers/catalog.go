@@ -96,7 +96,7 @@ type Layer struct {
 	MinZoom     int        `json:"min_zoom"`
 	MaxZoom     int        `json:"max_zoom"`
 	Style       string     `json:"style,omitempty"`
-	Source      string     `json:"source"` // local, wms or wfs
+	Source      string     `json:"source"` // local, wms, wfs or register
 	SourceURL   string     `json:"source_url,omitempty"`
 	SourceLayer string     `json:"source_layer,omitempty"`
 	SortOrder   int        `json:"-"`
@@ -105,8 +105,16 @@ type Layer struct {
 	Type Type `json:"-"`
 }
 
-// Local reports whether the layer's features live in this database.
-func (l Layer) Local() bool { return l.Source == "local" }
+// Local reports whether the layer's features live in this database: a
+// local layer's own table, or a register layer's view (source "register",
+// SourceLayer the register: the register's entries drawn on their
+// cadastral objects, see migration 000009).
+func (l Layer) Local() bool { return l.Source == "local" || l.Source == "register" }
+
+// Editable reports whether the layer's features may be changed as
+// features (Edit, import): only a local layer's. A register layer shows
+// register entries, which change through the register.
+func (l Layer) Editable() bool { return l.Source == "local" }
 
 // Table is the layer's feature table, quoted for SQL.
 func (l Layer) Table() string { return pgx.Identifier{"features", l.Name}.Sanitize() }
@@ -303,6 +311,11 @@ func (s *Store) CreateLayer(ctx context.Context, l Layer) error {
 	}
 	if l.Source == "" {
 		l.Source = "local"
+	}
+	if l.Source == "register" {
+		// Its type, layer and view are made together by the register
+		// engine (munigis_create_register_layer), never by hand.
+		return munigis.Errorf(munigis.Invalid, "layer %s: a register layer is created with its register (define a register type)", l.Name)
 	}
 	if l.MaxZoom == 0 {
 		l.MaxZoom = 22
