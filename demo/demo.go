@@ -51,6 +51,11 @@ type Options struct {
 	// cannot wipe anything; with it Load still refuses when they hold
 	// features the demo did not create.
 	Replace bool
+	// RegisterEntries sizes the register data (demo/registers.go): 0 gives
+	// the default rates (≈ 2 % of the parcels municipal property, a
+	// building permit per 40 parcels, …), N > 0 scales them to about N
+	// entries in all (the benchmark asks for 200,000), -1 loads none.
+	RegisterEntries int
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -203,6 +208,9 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opt Options, out io.Writer) (
 			return sum, fmt.Errorf("demo: load: %s: %w", def.name, err)
 		}
 		sum.Layers = append(sum.Layers, LayerCount{def.name, n, time.Since(began)})
+	}
+	if _, err := loadRegisters(ctx, tx, opt, pl.name, demoToday()); err != nil {
+		return sum, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return sum, fmt.Errorf("demo: load: commit: %w", err)
