@@ -53,5 +53,23 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/api/grants", s.handle(s.handleGrantCreate)).Methods(http.MethodPost)
 	r.Handle("/api/grants/{id:[0-9]+}", s.handle(s.handleGrantRevoke)).Methods(http.MethodDelete)
 	r.Handle("/api/audit", s.handle(s.handleAuditList)).Methods(http.MethodGet, http.MethodHead)
+
+	// Registers (issue 6, handle_registers.go).
+	r.Handle("/registers", s.handle(s.handleRegistersPage)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/registers", s.handle(s.handleRegisterList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/register-types", s.handle(s.handleRegisterTypeCreate)).Methods(http.MethodPost)
+	r.Handle("/api/registers/{name}/entries", s.handle(s.handleEntryList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/registers/{name}/entries", s.handle(s.handleEntryCreate)).Methods(http.MethodPost)
+	r.Handle("/api/registers/{name}/entries/{id:[0-9]+}", s.handle(s.handleEntryGet)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/registers/{name}/entries/{id:[0-9]+}", s.handle(s.handleEntryUpdate)).Methods(http.MethodPut)
+	r.Handle("/api/registers/{name}/entries/{id:[0-9]+}/history", s.handle(s.handleEntryHistory)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/registers/{name:municipal_property}/entries/{id:[0-9]+}/timeline", s.handle(s.handlePropertyTimeline)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/registers/{name:municipal_property}/entries/{id:[0-9]+}/operations", s.handle(s.handlePropertyOperation)).Methods(http.MethodPost)
+	r.Handle("/api/persons", s.handle(s.handlePersonList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/persons", s.handle(s.handlePersonCreate)).Methods(http.MethodPost)
+	r.Handle("/api/persons/{id:[0-9]+}", s.handle(s.handlePersonGet)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/cadastre/{identifier}/related", s.handle(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/reports", s.handle(s.handleReportList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/reports/{name}", s.handle(s.handleReport)).Methods(http.MethodGet, http.MethodHead)
 	return r
 }

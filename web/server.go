@@ -99,6 +99,11 @@ type Deps struct {
 	// web/wfs, web/ogcapi) behind this server's middleware, so they see the
 	// same viewer, limits and logs as every other route; nil answers 404.
 	WMS, WFS, OGCAPI http.Handler
+	// Registers, Persons and Property serve the registers (issue 6:
+	// handle_registers.go); a nil Registers lists none.
+	Registers RegisterStore
+	Persons   PersonStore
+	Property  PropertyStore
 }
 
 // Server serves munigis over HTTP.
@@ -112,6 +117,11 @@ type Server struct {
 	tiles    TileStore
 	ogc      map[string]http.Handler // by service: "wms", "wfs", "ogcapi"
 	router   *mux.Router
+
+	// The registers (handle_registers.go).
+	registers RegisterStore
+	persons   PersonStore
+	property  PropertyStore
 }
 
 // New returns a Server; call Handler or ListenAndServe.
@@ -130,6 +140,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit, tiles: d.Tiles,
 		ogc: map[string]http.Handler{"wms": d.WMS, "wfs": d.WFS, "ogcapi": d.OGCAPI}}
+	s.registers, s.persons, s.property = d.Registers, d.Persons, d.Property
 	s.router = s.routes()
 	return s
 }

@@ -17,6 +17,9 @@ import (
 	"munigis/accounts"
 	"munigis/internal/pgtest"
 	"munigis/layers"
+	"munigis/registers"
+	"munigis/registers/persons"
+	"munigis/registers/property"
 	"munigis/render"
 	"munigis/tiles"
 	"munigis/web"
@@ -85,7 +88,8 @@ func newFixture(t *testing.T) fixture {
 	ls := layers.NewStore(db.Pool)
 	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: ls, DB: db.Pool, Log: log, Accounts: store,
 		Tiles: tiler, WFS: wfs.New(wfs.Deps{Layers: ls, Log: log}), OGCAPI: ogcapi.New(ogcapi.Deps{Layers: ls, Log: log}),
-		WMS: wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{})})})
+		WMS:       wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{})}),
+		Registers: registers.NewStore(db.Pool), Persons: persons.NewStore(db.Pool), Property: property.New(db.Pool)})
 	srv.AddTileRoutes()
 	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
@@ -305,13 +309,15 @@ func TestHealth(t *testing.T) {
 // changing this test.
 func TestEveryRouteHidesInternalData(t *testing.T) {
 	f := newFixture(t)
-	secrets := []string{"utility_lines", "utility_manholes", "cadastre_units", "SECRET-OPERATOR-LINE",
+	secrets := []string{"utility_lines", "utility_manholes", "cadastre_units", "SECRET-OPERATOR-LINE", "reg_rentals", "reg_taxi_permits",
 		"SECRET-OPERATOR-MANHOLE", "SECRET-NOTE-VALUE", "secret_note",
 		// Accounts: a token, a password hash, a user's identity.
 		f.token, f.token[:12], "$argon2id", "U-000001", "Веселинов"}
 	// Values tried for each path variable: public and internal names alike.
 	fill := map[string][]string{
-		"name":       {"cadastre_parcels", "benches", "utility_lines", "utility_manholes", "cadastre_units"},
+		"name": {"cadastre_parcels", "benches", "utility_lines", "utility_manholes", "cadastre_units",
+			"municipal_property", "building_permits", "rentals", "condominiums", "reg_rentals",
+			"property_by_kind_and_use", "rentals_due"},
 		"id":         {"1"},
 		"identifier": {"68134.100.5", "68134.100.5.1"},
 		// The fixture's features are in tile 16/37388/24140.

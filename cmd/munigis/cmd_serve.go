@@ -13,6 +13,9 @@ import (
 	"munigis/internal/postgis"
 	"munigis/layers"
 	"munigis/migrations"
+	"munigis/registers"
+	"munigis/registers/persons"
+	"munigis/registers/property"
 	"munigis/render"
 	"munigis/tiles"
 	"munigis/web"
@@ -81,12 +84,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// Layers of other WMS servers (the cadastre agency's, say).
 		Remote: remote.New(remote.Config{})})
 	wfsService := wfs.New(wfs.Deps{Layers: store, Log: log})
+	// Registers are map layers too: a write returns once the tiles of
+	// their layers are dropped, like a feature edit.
+	regs := registers.NewStore(pool)
+	regs.OnWrite(tiler.Sync)
 	ogcService := ogcapi.New(ogcapi.Deps{Layers: store, Log: log})
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),
 		TileMaxAge: cfg.TileMaxAge,
 	}, web.Deps{Layers: store, DB: pool, Log: log, Accounts: cfg.accounts(pool),
-		Audit: audit.NewLog(pool), Tiles: tiler, WMS: wmsService, WFS: wfsService, OGCAPI: ogcService})
+		Audit: audit.NewLog(pool), Tiles: tiler, WMS: wmsService, WFS: wfsService, OGCAPI: ogcService,
+		Registers: regs, Persons: persons.NewStore(pool), Property: property.New(pool)})
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
 		_, port, _ := net.SplitHostPort(addr)

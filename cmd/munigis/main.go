@@ -48,6 +48,7 @@ func commands() []command {
 		{"import", "import a file (Shapefile, GeoJSON, GPKG, KML, DXF, CSV) into a layer", cmdImport},
 		{"export", "export a layer to GPKG, GeoJSON, Shapefile or CSV", cmdExport},
 		{"layer", "list layers, define layer types, create layers", cmdLayer},
+		{"register", "list, define, search and export registers", cmdRegister},
 		{"user", "add, list and disable users; change a password", cmdUser},
 		{"unit", "add and list administrative units; set a unit head", cmdUnit},
 		{"token", "create, list and revoke API tokens", cmdToken},
