@@ -3,7 +3,7 @@
 # data in one run, printed as medians and ratios. Benchmarks are never timed
 # unit tests: these machines are noisy, so read the medians.
 #
-#   BENCH_FEATURES=200000 BENCH_TILE_PARCELS=100000 BENCH_OGC_PARCELS=100000 BENCH_RUNS=1 make bench
+#   BENCH_FEATURES=200000 BENCH_TILE_PARCELS=100000 BENCH_OGC_PARCELS=100000 BENCH_REG_PARCELS=100000 BENCH_RUNS=1 make bench
 #                                                   a quicker, smaller run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +20,7 @@ scripts/bench-tiles.sh
 echo
 echo "### OGC: munigis WMS/WFS vs MapServer 8 (FastCGI, lighttpd), wrk on loopback"
 scripts/bench-ogc.sh
+
+echo
+echo "### registers: searches and related lookups on 200,000 entries"
+scripts/bench-registers.sh
