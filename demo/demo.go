@@ -91,7 +91,9 @@ type Summary struct {
 	Town    string
 	Seed    int64
 	Layers  []LayerCount // in load order
-	Elapsed time.Duration
+	// Registers counts the register data (none with RegisterEntries -1).
+	Registers RegisterCounts
+	Elapsed   time.Duration
 }
 
 // Count returns the features loaded into layer.
@@ -209,7 +211,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, opt Options, out io.Writer) (
 		}
 		sum.Layers = append(sum.Layers, LayerCount{def.name, n, time.Since(began)})
 	}
-	if _, err := loadRegisters(ctx, tx, opt, pl.name, demoToday()); err != nil {
+	if sum.Registers, err = loadRegisters(ctx, tx, opt, pl.name, demoToday()); err != nil {
 		return sum, err
 	}
 	if err := tx.Commit(ctx); err != nil {

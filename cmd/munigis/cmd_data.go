@@ -26,8 +26,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ekatte := fs.String("ekatte", "", "EKATTE code of the settlement (default: the demo town)")
 	ifEmpty := fs.Bool("if-empty", false, "load only when the cadastre is empty (used by make run)")
 	replace := fs.Bool("replace", false, "replace existing demo data (its history is kept)")
+	entries := fs.Int("register-entries", 0, "register entries to generate in all: 0 the default share of the parcels, -1 none")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: munigis demo [--parcels N] [--seed S] [--ekatte CODE] [--if-empty] [--replace]")
+		fmt.Fprintln(stderr, "Usage: munigis demo [--parcels N] [--seed S] [--ekatte CODE] [--register-entries N] [--if-empty] [--replace]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -38,6 +39,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *parcels < 1 {
 		return usagef("--parcels must be at least 1")
+	}
+	if *entries < -1 {
+		return usagef("--register-entries must be -1 (none), 0 (the default) or a number of entries")
 	}
 	pool, err := connect(ctx)
 	if err != nil {
@@ -56,13 +60,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	start := time.Now()
 	sum, err := demo.Load(ctx, pool, demo.Options{Parcels: *parcels, Seed: *seed, EKATTE: *ekatte,
-		Progress: true, Replace: *replace}, stderr)
+		Progress: true, Replace: *replace, RegisterEntries: *entries}, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo municipality loaded in %s:\n", time.Since(start).Round(time.Second))
 	for _, l := range sum.Layers {
 		fmt.Fprintf(stdout, "  %-22s %9d\n", l.Layer, l.Count)
+	}
+	if *entries >= 0 {
+		fmt.Fprint(stdout, sum.Registers.String())
 	}
 	return demoAccounts(ctx, pool, stdout)
 }

@@ -201,6 +201,7 @@ func TestRunUsage(t *testing.T) {
 		{name: "serve with an unknown flag", args: []string{"serve", "--bogus"}, code: exitUsage, stderr: "munigis serve:"},
 		{name: "migrate with an unknown flag", args: []string{"migrate", "--bogus"}, code: exitUsage, stderr: "munigis migrate:"},
 		{name: "layer without a subcommand", args: []string{"layer"}, code: exitUsage, stderr: "say what to do with layers"},
+		{name: "demo with a bad register size", args: []string{"demo", "--register-entries", "-2"}, code: exitUsage, stderr: "--register-entries must be"},
 		{name: "version", args: []string{"version"}, code: exitOK, stdout: "munigis ", stderrNone: true},
 	}
 	for _, tc := range tests {

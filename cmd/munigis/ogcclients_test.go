@@ -73,7 +73,9 @@ func TestOGCClients(t *testing.T) {
 
 	db := pgtest.New(t)
 	t.Setenv("DATABASE_URL", db.URL)
-	if code, out, errOut := run(t, "demo", "--parcels", "300", "--seed", "1"); code != exitOK {
+	// The default register data comes too (its layers are in the catalog
+	// the clients list); the demo says how much.
+	if code, out, errOut := run(t, "demo", "--parcels", "300", "--seed", "1"); code != exitOK || !strings.Contains(out, "municipal_property") {
 		t.Fatalf("demo: exit %d %s %s", code, out, errOut)
 	}
 	code, token, errOut := run(t, "token", "create", "--user", "admin", "--name", "ogc-clients-test")
