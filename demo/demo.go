@@ -88,9 +88,9 @@ type LayerCount struct {
 type Summary struct {
 	EKATTE string
 	// Town is the settlement's name, "" when the demo does not know it.
-	Town    string
-	Seed    int64
-	Layers  []LayerCount // in load order
+	Town   string
+	Seed   int64
+	Layers []LayerCount // in load order
 	// Registers counts the register data (none with RegisterEntries -1).
 	Registers RegisterCounts
 	Elapsed   time.Duration
