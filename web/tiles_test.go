@@ -29,6 +29,17 @@ func (f fixture) tileOf(t *testing.T, x, y float64, z maptile.Zoom) maptile.Tile
 	return maptile.At(orb.Point{lon, lat}, z)
 }
 
+// maptile16 is the fixture's parcels' tile at zoom 16.
+func maptile16(t testing.TB, f fixture) maptile.Tile {
+	t.Helper()
+	var lon, lat float64
+	if err := f.pool.Pool.QueryRow(context.Background(),
+		`SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(490200, 4735970), 7801), 4326) p`).Scan(&lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	return maptile.At(orb.Point{lon, lat}, 16)
+}
+
 func tilePath(layers string, tl maptile.Tile) string {
 	return fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", layers, tl.Z, tl.X, tl.Y)
 }

@@ -47,7 +47,7 @@ const testPassword = "correct horse battery"
 // internal utility line, and a public layer with an internal field whose
 // value is a marker that must never reach the public. It has an admin user
 // "root" with an API token (f.token), and a unit "Дирекция УТ".
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	t.Helper()
 	db := pgtest.New(t)
 	ctx := context.Background()
@@ -86,10 +86,11 @@ func newFixture(t *testing.T) fixture {
 	}
 	tiler := tiles.New(db.Pool, layers.NewStore(db.Pool), tiles.Config{})
 	ls := layers.NewStore(db.Pool)
+	regs := registers.NewStore(db.Pool)
 	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: ls, DB: db.Pool, Log: log, Accounts: store,
 		Tiles: tiler, WFS: wfs.New(wfs.Deps{Layers: ls, Log: log}), OGCAPI: ogcapi.New(ogcapi.Deps{Layers: ls, Log: log}),
-		WMS:       wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{})}),
-		Registers: registers.NewStore(db.Pool), Persons: persons.NewStore(db.Pool), Property: property.New(db.Pool)})
+		WMS:       wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{}), Related: regs}),
+		Registers: regs, Persons: persons.NewStore(db.Pool), Property: property.New(db.Pool)})
 	srv.AddTileRoutes()
 	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
