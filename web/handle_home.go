@@ -22,18 +22,26 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 // mapText holds the map page in both languages.
 type mapText struct {
 	Lang, Title, Layers, SignIn, Other, OtherHref, API, Parcel, Details, NoLayers, Loading string
+	// The other cadastral objects, and the register entries on the one
+	// clicked (/api/cadastre/{identifier}/related).
+	Building, Unit, Registers, NoEntries, RelatedFailed string
 }
 
 var mapTexts = map[string]mapText{
 	"bg": {Lang: "bg", Title: "munigis – карта на общината", Layers: "Слоеве", SignIn: "Вход", Other: "English", OtherHref: "/?lang=en",
-		API: "API", Parcel: "Поземлен имот", Details: "данни", NoLayers: "Няма слоеве за показване.", Loading: "Зареждане…"},
+		API: "API", Parcel: "Поземлен имот", Details: "данни", NoLayers: "Няма слоеве за показване.", Loading: "Зареждане…",
+		Building: "Сграда", Unit: "Самостоятелен обект", Registers: "Вписвания в регистрите", NoEntries: "Няма вписвания в регистрите.",
+		RelatedFailed: "Вписванията не могат да бъдат заредени."},
 	"en": {Lang: "en", Title: "munigis – the municipality's map", Layers: "Layers", SignIn: "Sign in", Other: "Български", OtherHref: "/",
-		API: "API", Parcel: "Land parcel", Details: "details", NoLayers: "No layers to show.", Loading: "Loading…"},
+		API: "API", Parcel: "Land parcel", Details: "details", NoLayers: "No layers to show.", Loading: "Loading…",
+		Building: "Building", Unit: "Independent unit", Registers: "Register entries", NoEntries: "No register entries.",
+		RelatedFailed: "The register entries could not be loaded."},
 }
 
 // homePage is the map: MapLibre GL JS (embedded, /ui/), the per-viewer
 // style /styles/munigis.json, a layer list, the identifier of a clicked
-// parcel, and the position and layers kept in the URL's hash
+// parcel, building or unit with the register entries on it (as the viewer
+// may see them: /api/cadastre/{identifier}/related), and the position and layers kept in the URL's hash
 // (#zoom/lat/lon/layers=a,b). The map is exposed as window.munigisMap for
 // the browser test.
 var homePage = template.Must(template.New("home").Parse(`<!doctype html>
@@ -52,6 +60,8 @@ html,body{margin:0;height:100%;font-family:system-ui,sans-serif}
 #nav{font-size:.85rem}#nav a{margin-right:.6rem}
 #info{margin-top:.5rem;padding-top:.4rem;border-top:1px solid #ddd}#info:empty{display:none}
 .ident{font-family:ui-monospace,monospace;font-weight:bold}
+#related h2{margin-top:.5rem}#related h3{font-size:.85rem;margin:.4rem 0 .1rem}#related ul{margin:0;padding-left:1.1rem}
+#related .below{font-family:ui-monospace,monospace;color:#555}
 </style></head>
 <body>
 <div id="map" role="application" aria-label="{{.T.Title}}"></div>
@@ -149,28 +159,77 @@ html,body{margin:0;height:100%;font-family:system-ui,sans-serif}
       layersBox.append(label);
     }
 
-    const parcelLayers = () => (byName.cadastre_parcels ? byName.cadastre_parcels.ids : []).filter(id => map.getLayer(id));
+    // The cadastral object layers (parcels, buildings, units): those whose
+    // "identifier" is a cadastral identifier; not the register layers drawn
+    // from them. A click shows the topmost object under it; labels do not
+    // count (a neighbour's label may overhang the parcel clicked).
+    const cadastral = new Set(catalog.filter(l => l.source !== 'register' &&
+      (l.attributes || []).some(a => a.name === 'identifier' && a.type === 'cadastral_id')).map(l => l.name));
+    const objectLayers = () => groups.filter(g => g.visible && cadastral.has(g.name))
+      .flatMap(g => g.ids).filter(id => map.getLayer(id) && map.getLayer(id).type !== 'symbol');
+    let clicks = 0; // only the last click's answer is shown
     map.on('click', e => {
-      const ids = parcelLayers();
-      if (ids.length === 0 || !byName.cadastre_parcels.visible) return;
+      const ids = objectLayers();
+      if (ids.length === 0) return;
       const f = map.queryRenderedFeatures(e.point, {layers: ids}).find(f => f.properties && f.properties.identifier);
       info.textContent = '';
       if (!f) return;
       const id = String(f.properties.identifier);
-      const title = document.createElement('div'); title.textContent = T.Parcel;
-      const ident = document.createElement('div'); ident.className = 'ident'; ident.id = 'parcel-identifier'; ident.textContent = id;
+      // 3 fields: a parcel, 4: a building, 5: a unit (Cadastre Act).
+      const kind = {3: T.Parcel, 4: T.Building, 5: T.Unit}[id.split('.').length] || T.Parcel;
+      const title = document.createElement('div'); title.textContent = kind;
+      const ident = document.createElement('div'); ident.className = 'ident'; ident.id = 'object-identifier'; ident.textContent = id;
       const link = document.createElement('a'); link.href = '/api/cadastre/' + encodeURIComponent(id); link.textContent = T.Details;
-      info.append(title, ident, link);
+      const related = document.createElement('div'); related.id = 'related'; related.textContent = T.Loading;
+      info.append(title, ident, link, related);
       const pop = document.createElement('div');
       const b = document.createElement('b'); b.textContent = id;
       const a = document.createElement('a'); a.href = link.href; a.textContent = ' ' + T.Details;
       pop.append(b, a);
       new maplibregl.Popup({closeButton: true}).setLngLat(e.lngLat).setDOMContent(pop).addTo(map);
+      const click = ++clicks;
+      fetch('/api/cadastre/' + encodeURIComponent(id) + '/related', {credentials: 'same-origin'})
+        .then(r => r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status)))
+        .then(body => { if (click === clicks) showRelated(related, id, body.registers || []); })
+        .catch(() => { if (click === clicks) { related.textContent = T.RelatedFailed; related.dataset.state = 'failed'; } });
     });
     map.on('mousemove', e => {
-      const ids = parcelLayers();
+      const ids = objectLayers();
       map.getCanvas().style.cursor = ids.length && map.queryRenderedFeatures(e.point, {layers: ids}).length ? 'pointer' : '';
     });
+  }
+
+  // showRelated lists the entries on object id grouped by register, each
+  // number linking to the entry; an entry on an object inside it (a
+  // building's unit) names that object. Text only: entries are user input.
+  function showRelated(box, id, regs) {
+    box.textContent = '';
+    box.dataset.state = 'done';
+    if (regs.length === 0) { box.textContent = T.NoEntries; return; }
+    const h = document.createElement('h2'); h.textContent = T.Registers;
+    box.append(h);
+    for (const g of regs) {
+      const sec = document.createElement('section'); sec.dataset.register = g.register;
+      const t = document.createElement('h3'); t.textContent = (en && g.title_en) || g.title_bg;
+      const ul = document.createElement('ul');
+      for (const e of g.entries || []) {
+        const li = document.createElement('li');
+        const a = document.createElement('a');
+        a.href = '/api/registers/' + encodeURIComponent(g.register) + '/entries/' + encodeURIComponent(e.id);
+        a.textContent = e.number;
+        li.append(a);
+        const more = [e.date, e.status].filter(Boolean).join(', ');
+        if (more) li.append(' ' + more);
+        const below = (e.identifiers || []).filter(x => x.startsWith(id + '.'));
+        if (below.length) {
+          const s = document.createElement('span'); s.className = 'below'; s.textContent = ' ' + below.join(', ');
+          li.append(s);
+        }
+        ul.append(li);
+      }
+      sec.append(t, ul);
+      box.append(sec);
+    }
   }
 })();
 </script>

@@ -34,7 +34,9 @@ type RegisterStore interface {
 	History(ctx context.Context, id int64) ([]registers.Version, error)
 	Search(ctx context.Context, q registers.Query, fn func(registers.Entry) error) error
 	Count(ctx context.Context, q registers.Query) (int64, error)
-	Related(ctx context.Context, identifier string, visible func(register string) bool) ([]registers.RelatedGroup, error)
+	// RelatedFor: the entries on a cadastral object as the viewer may see
+	// them (the access rules are the engine's, shared with WMS).
+	RelatedFor(ctx context.Context, identifier string, v access.Viewer) ([]registers.ShownGroup, error)
 }
 
 // PersonStore is what the web layer needs of persons and legal entities
@@ -247,25 +249,25 @@ func fmtTime(t time.Time) string {
 // through the engine's public view (public fields, natural persons masked,
 // no person ids, never an ЕГН).
 func entryOut(rv registerView, e registers.Entry) (entryJSON, error) {
-	self := "/api/registers/" + e.Register + "/entries/" + strconv.FormatInt(e.ID, 10)
-	var out entryJSON
-	if rv.Full {
-		out = entryJSON{ID: e.ID, Register: e.Register, Number: e.Number, Date: e.Date, Status: e.Status,
-			Identifiers: nonNilStrings(e.Identifiers), Parties: []partyJSON{}, Data: e.Data, Version: e.Version,
-			CreatedAt: fmtTime(e.CreatedAt), CreatedBy: e.CreatedBy, UpdatedAt: fmtTime(e.UpdatedAt), UpdatedBy: e.UpdatedBy}
-		for _, pt := range e.Parties {
-			out.Parties = append(out.Parties, partyJSON{PersonID: pt.PersonID, Role: pt.Role, Name: pt.Name, Kind: pt.Kind, EIK: pt.EIK})
-		}
-	} else {
-		p, err := registers.PublicView(e, rv.Type)
-		if err != nil {
-			return out, err
-		}
-		out = entryJSON{ID: p.ID, Register: p.Register, Number: p.Number, Date: p.Date, Status: p.Status,
-			Identifiers: nonNilStrings(p.Identifiers), Parties: []partyJSON{}, Data: p.Data}
-		for _, pt := range p.Parties {
-			out.Parties = append(out.Parties, partyJSON{Role: pt.Role, Name: pt.Name, Kind: string(pt.Kind), EIK: pt.EIK})
-		}
+	sh, err := registers.Show(e, rv.Type, rv.Full)
+	if err != nil {
+		return entryJSON{}, err
+	}
+	return shownOut(sh), nil
+}
+
+// shownOut is an entry, as registers.Show let the caller see it, in the
+// API's shape with its links.
+func shownOut(sh registers.Shown) entryJSON {
+	self := "/api/registers/" + sh.Register + "/entries/" + strconv.FormatInt(sh.ID, 10)
+	out := entryJSON{ID: sh.ID, Register: sh.Register, Number: sh.Number, Date: sh.Date, Status: sh.Status,
+		Identifiers: nonNilStrings(sh.Identifiers), Parties: []partyJSON{}, Data: sh.Data}
+	if sh.Full {
+		out.Version, out.CreatedAt, out.CreatedBy = sh.Version, fmtTime(sh.CreatedAt), sh.CreatedBy
+		out.UpdatedAt, out.UpdatedBy = fmtTime(sh.UpdatedAt), sh.UpdatedBy
+	}
+	for _, pt := range sh.Parties {
+		out.Parties = append(out.Parties, partyJSON{PersonID: pt.PersonID, Role: pt.Role, Name: pt.Name, Kind: pt.Kind, EIK: pt.EIK})
 	}
 	if out.Data == nil {
 		out.Data = map[string]any{}
@@ -274,19 +276,16 @@ func entryOut(rv registerView, e registers.Entry) (entryJSON, error) {
 	for _, id := range out.Identifiers {
 		out.Links = append(out.Links, link{Href: "/api/cadastre/" + id, Rel: "related", Type: "application/geo+json", Title: id})
 	}
-	if rv.Full {
+	if sh.Full {
 		out.Links = append(out.Links, link{Href: self + "/history", Rel: "version-history", Type: "application/json"})
 	}
-	return out, nil
+	return out
 }
 
 // identifiersPublic reports whether the public sees the cadastral
 // identifiers of register t: only then may it search by identifier or find
 // the register's entries from a parcel, which would tell them otherwise.
-func identifiersPublic(t registers.Type) bool {
-	f, ok := t.IdentifiersField()
-	return ok && f.Public
-}
+func identifiersPublic(t registers.Type) bool { return registers.PlacesPublic(t) }
 
 func nonNilStrings(s []string) []string {
 	if s == nil {
@@ -806,7 +805,6 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := access.FromContext(r.Context())
 	type group struct {
 		Register string      `json:"register"`
 		TitleBG  string      `json:"title_bg"`
@@ -815,32 +813,16 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []group{}
 	if s.registers != nil {
-		types, err := s.registers.Types(r.Context())
-		if err != nil {
-			return err
-		}
-		views := map[string]registerView{}
-		for _, t := range types {
-			if full := v.CanReadRegister(t.Name); full || (t.Published && identifiersPublic(t)) {
-				views[t.Name] = registerView{Type: t, Full: full}
-			}
-		}
-		groups, err := s.registers.Related(r.Context(), id.String(), func(reg string) bool { _, ok := views[reg]; return ok })
+		// registers.RelatedFor holds the rules (which registers, which
+		// fields, masking); WMS GetFeatureInfo uses the same.
+		groups, err := s.registers.RelatedFor(r.Context(), id.String(), access.FromContext(r.Context()))
 		if err != nil {
 			return err
 		}
 		for _, g := range groups {
-			rv, ok := views[g.Register]
-			if !ok {
-				continue // the engine was asked not to, but never show it
-			}
-			gj := group{Register: g.Register, TitleBG: rv.Type.TitleBG, TitleEN: rv.Type.TitleEN, Entries: []entryJSON{}}
+			gj := group{Register: g.Register, TitleBG: g.TitleBG, TitleEN: g.TitleEN, Entries: []entryJSON{}}
 			for _, e := range g.Entries {
-				p, err := entryOut(rv, e)
-				if err != nil {
-					return err
-				}
-				gj.Entries = append(gj.Entries, p)
+				gj.Entries = append(gj.Entries, shownOut(e))
 			}
 			out = append(out, gj)
 		}

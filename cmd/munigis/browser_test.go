@@ -19,8 +19,10 @@ import (
 // (`munigis serve`) on a demo municipality of 500 parcels, opened in
 // headless Debian chromium by web/ui/e2e/map.mjs (playwright-core, from
 // `make ui`). The script checks that tiles render (the canvas is not blank),
-// that a click on a parcel shows its identifier, that labels are drawn and
-// that the permalink keeps position and layers. It also checks that the
+// that a click on a parcel shows its identifier, that a click on a parcel
+// with a municipal property act lists the act under the register's title
+// (the public's /api/cadastre/{identifier}/related), that labels are drawn
+// and that the permalink keeps position and layers. It also checks that the
 // style is per viewer: the public's names no internal layer, an admin's
 // does.
 //
@@ -100,6 +102,62 @@ func TestMapInBrowser(t *testing.T) {
 		t.Errorf("the admin's style has layers %s, without utility_lines", staff)
 	}
 
+	// A parcel of the demo with an act of municipal property, and a point
+	// inside it that no building covers (a click there means the parcel),
+	// the act as the public's API lists it for the script to find in the
+	// page.
+	var target struct {
+		Identifier string  `json:"identifier"`
+		Lon        float64 `json:"lon"`
+		Lat        float64 `json:"lat"`
+		Register   string  `json:"register"`
+		TitleEN    string  `json:"title_en"`
+		Number     string  `json:"number"`
+		Href       string  `json:"href"`
+	}
+	if err := db.Pool.QueryRow(context.Background(), `SELECT c.identifier, ST_X(p.p), ST_Y(p.p)
+		FROM features.cadastre_parcels c
+		CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(c.geom), 4326) AS p) p
+		WHERE EXISTS (SELECT 1 FROM entry_objects o JOIN register_entries e ON e.id = o.entry_id
+		              WHERE o.identifier = c.identifier AND e.register = 'municipal_property')
+		  AND NOT EXISTS (SELECT 1 FROM features.cadastre_buildings b WHERE ST_DWithin(b.geom, ST_PointOnSurface(c.geom), 5))
+		ORDER BY ST_Area(c.geom) DESC LIMIT 1`).Scan(&target.Identifier, &target.Lon, &target.Lat); err != nil {
+		t.Fatalf("a demo parcel with an act of municipal property: %v", err)
+	}
+	{
+		resp, err := http.Get(base + "/api/cadastre/" + target.Identifier + "/related")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rel struct {
+			Registers []struct {
+				Register string `json:"register"`
+				TitleEN  string `json:"title_en"`
+				Entries  []struct {
+					Number string `json:"number"`
+					Links  []struct {
+						Href string `json:"href"`
+						Rel  string `json:"rel"`
+					} `json:"links"`
+				} `json:"entries"`
+			} `json:"registers"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&rel)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("related of %s: %d %v", target.Identifier, resp.StatusCode, err)
+		}
+		for _, g := range rel.Registers {
+			if g.Register == "municipal_property" && len(g.Entries) > 0 && len(g.Entries[0].Links) > 0 {
+				target.Register, target.TitleEN, target.Number, target.Href = g.Register, g.TitleEN, g.Entries[0].Number, g.Entries[0].Links[0].Href
+			}
+		}
+		if target.Number == "" {
+			t.Fatalf("the public's related of %s has no municipal property act: %+v", target.Identifier, rel)
+		}
+	}
+	targetJSON, _ := json.Marshal(target)
+
 	shots := os.Getenv("MUNIGIS_E2E_SHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -108,7 +166,7 @@ func TestMapInBrowser(t *testing.T) {
 	}
 	nctx, ncancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer ncancel()
-	cmd := exec.CommandContext(nctx, node, script, base, shots)
+	cmd := exec.CommandContext(nctx, node, script, base, shots, string(targetJSON))
 	cmd.Env = append(os.Environ(), "MUNIGIS_CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("map.mjs: %s", strings.TrimSpace(string(out)))

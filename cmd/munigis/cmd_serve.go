@@ -79,15 +79,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	store.OnEdit(tiler.Sync)
 	// The OGC services, each in its own package under web/. Map images
 	// are drawn in Go from PostGIS (package render).
-	wmsService := wms.New(wms.Deps{Layers: store, Log: log,
-		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout}),
-		// Layers of other WMS servers (the cadastre agency's, say).
-		Remote: remote.New(remote.Config{})})
-	wfsService := wfs.New(wfs.Deps{Layers: store, Log: log})
 	// Registers are map layers too: a write returns once the tiles of
 	// their layers are dropped, like a feature edit.
 	regs := registers.NewStore(pool)
 	regs.OnWrite(tiler.Sync)
+	wmsService := wms.New(wms.Deps{Layers: store, Log: log,
+		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout}),
+		// Layers of other WMS servers (the cadastre agency's, say).
+		Remote: remote.New(remote.Config{}),
+		// GetFeatureInfo on a parcel lists its register entries.
+		Related: regs})
+	wfsService := wfs.New(wfs.Deps{Layers: store, Log: log})
 	ogcService := ogcapi.New(ogcapi.Deps{Layers: store, Log: log})
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),

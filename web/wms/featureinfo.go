@@ -2,6 +2,7 @@ package wms
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -13,19 +14,136 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/twpayne/go-geom"
 
+	"munigis"
+	"munigis/access"
 	"munigis/layers"
+	"munigis/registers"
 	"munigis/render"
 	"munigis/spatial"
 )
 
+// RelatedEntries finds the register entries on a cadastral object (and
+// the objects inside it) as a viewer may see them; *registers.Store is
+// one. The access rules are the engine's (registers.RelatedFor), the same
+// that /api/cadastre/{identifier}/related answers with.
+type RelatedEntries interface {
+	RelatedFor(ctx context.Context, identifier string, v access.Viewer) ([]registers.ShownGroup, error)
+}
+
 // The GetFeatureInfo formats, as capabilities list them.
 var infoFormats = []string{"text/html", "application/json", "application/vnd.ogc.gml", "text/plain"}
 
-// layerHits are the features found in one queried layer.
+// layerHits are the features found in one queried layer. Related[i] are
+// the register entries on Features[i] when it is a cadastral object.
 type layerHits struct {
 	Layer    layers.Layer
 	Attrs    []layers.Attribute
 	Features []layers.Feature
+	Related  [][]infoGroup
+}
+
+// infoGroup is one register's entries on a feature, ready to print.
+type infoGroup struct {
+	Register string      `json:"register"`
+	TitleBG  string      `json:"title_bg"`
+	TitleEN  string      `json:"title_en"`
+	Entries  []infoEntry `json:"entries"`
+}
+
+// infoEntry is an entry as the viewer may see it; Fields are the type's
+// fields the viewer may see that have a value, in the type's order
+// (parties by role, masked for the public; identifiers; data).
+type infoEntry struct {
+	ID     int64       `json:"id"`
+	Href   string      `json:"href"`
+	Number string      `json:"number"`
+	Date   string      `json:"date,omitempty"`
+	Status string      `json:"status,omitempty"`
+	Fields []infoField `json:"fields"`
+}
+
+type infoField struct {
+	Name    string `json:"name"`
+	TitleBG string `json:"title_bg"`
+	TitleEN string `json:"title_en"`
+	Value   any    `json:"value"`
+}
+
+// Text is the field's value for people.
+func (f infoField) Text() string { return valueText(f.Value) }
+
+// Title puts the Bulgarian title first.
+func (f infoField) Title() string { return titleBGEN(f.TitleBG, f.TitleEN) }
+
+// related returns the register entries on feature f of layer l when l
+// holds cadastral objects and the viewer sees their identifier.
+func (s *Service) related(ctx context.Context, v access.Viewer, l layers.Layer, attrs []layers.Attribute, f layers.Feature,
+	seen map[string][]infoGroup) ([]infoGroup, error) {
+	if s.d.Related == nil || l.Type.CadastralLevel == 0 {
+		return nil, nil
+	}
+	visible := false
+	for _, a := range attrs {
+		visible = visible || a.Name == "identifier"
+	}
+	id, _ := f.Properties["identifier"].(string)
+	if !visible || id == "" {
+		return nil, nil // an attribute the viewer may not see is not looked up either
+	}
+	if out, ok := seen[id]; ok {
+		return out, nil
+	}
+	groups, err := s.d.Related.RelatedFor(ctx, id, v)
+	if munigis.ErrorCode(err) == munigis.Invalid {
+		return nil, nil // a malformed identifier in the data has no entries
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]infoGroup, 0, len(groups))
+	for _, g := range groups {
+		ig := infoGroup{Register: g.Register, TitleBG: g.TitleBG, TitleEN: g.TitleEN, Entries: []infoEntry{}}
+		for _, e := range g.Entries {
+			ie := infoEntry{ID: e.ID, Href: "/api/registers/" + e.Register + "/entries/" + strconv.FormatInt(e.ID, 10),
+				Number: e.Number, Date: e.Date, Status: e.Status, Fields: []infoField{}}
+			// g.Type holds only the fields this viewer may see.
+			for _, fd := range g.Type.Fields {
+				var val any
+				switch {
+				case fd.Name == registers.StatusField:
+					continue // Status above
+				case fd.Type == registers.CadastralIDs:
+					if len(e.Identifiers) > 0 {
+						val = strings.Join(e.Identifiers, ", ")
+					}
+				case fd.Type == registers.Person || fd.Type == registers.Persons:
+					var names []string
+					for _, p := range e.Parties {
+						if p.Role == fd.Name {
+							n := p.Name
+							if p.EIK != "" {
+								n += " (ЕИК " + p.EIK + ")"
+							}
+							names = append(names, n)
+						}
+					}
+					if len(names) > 0 {
+						val = strings.Join(names, "; ")
+					}
+				default:
+					val = e.Data[fd.Name]
+				}
+				if val == nil {
+					continue
+				}
+				ie.Fields = append(ie.Fields, infoField{Name: fd.Name, TitleBG: fd.TitleBG, TitleEN: fd.TitleEN, Value: val})
+			}
+			ig.Entries = append(ig.Entries, ie)
+		}
+		out = append(out, ig)
+	}
+	seen[id] = out
+	return out, nil
 }
 
 func (s *Service) getFeatureInfo(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -78,6 +196,7 @@ func (s *Service) getFeatureInfo(w http.ResponseWriter, r *http.Request, q *requ
 	x := v.bbox.MinX + (float64(pi)+0.5)*pw
 	y := v.bbox.MaxY - (float64(pj)+0.5)*ph
 	var hits []layerHits
+	seen := map[string][]infoGroup{} // by identifier: a parcel queried in two layers is looked up once
 	for _, name := range names {
 		var ml *render.MapLayer
 		for i := range v.layers {
@@ -105,7 +224,13 @@ func (s *Service) getFeatureInfo(w http.ResponseWriter, r *http.Request, q *requ
 		if err != nil {
 			return err
 		}
-		hits = append(hits, layerHits{Layer: ml.Layer, Attrs: ml.Attributes, Features: fs})
+		h := layerHits{Layer: ml.Layer, Attrs: ml.Attributes, Features: fs, Related: make([][]infoGroup, len(fs))}
+		for i, f := range fs {
+			if h.Related[i], err = s.related(r.Context(), q.viewer, ml.Layer, ml.Attributes, f, seen); err != nil {
+				return err
+			}
+		}
+		hits = append(hits, h)
 	}
 	var buf bytes.Buffer
 	ct := infoFormat + "; charset=UTF-8"
@@ -146,11 +271,13 @@ func pixel(q *request, name string, size int) (int, error) {
 }
 
 // fieldTitle puts the Bulgarian title first, as the municipality reads it.
-func fieldTitle(a layers.Attribute) string {
-	if a.TitleEN == "" || a.TitleEN == a.TitleBG {
-		return a.TitleBG
+func fieldTitle(a layers.Attribute) string { return titleBGEN(a.TitleBG, a.TitleEN) }
+
+func titleBGEN(bg, en string) string {
+	if en == "" || en == bg {
+		return bg
 	}
-	return a.TitleBG + " (" + a.TitleEN + ")"
+	return bg + " (" + en + ")"
 }
 
 // valueText formats a property value for people.
@@ -173,9 +300,10 @@ func valueText(v any) string {
 var infoHTML = template.Must(template.New("info").Funcs(template.FuncMap{
 	"title": fieldTitle,
 	"value": func(f layers.Feature, a layers.Attribute) string { return valueText(f.Properties[a.Name]) },
+	"both":  titleBGEN,
 }).Parse(`<!DOCTYPE html>
 <html lang="bg"><head><meta charset="utf-8"><title>GetFeatureInfo</title>
-<style>body{font-family:sans-serif;font-size:13px}table{border-collapse:collapse;margin-bottom:8px}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}caption{font-weight:bold;text-align:left}</style>
+<style>body{font-family:sans-serif;font-size:13px}table{border-collapse:collapse;margin-bottom:8px}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}caption{font-weight:bold;text-align:left}section.related{margin:0 0 8px 12px}h4{margin:4px 0}dl{margin:0}dt{font-weight:bold;display:inline}dd{display:inline;margin:0 0 0 4px}dd::after{content:"";display:block}</style>
 </head><body>
 {{- range .}}
 <table><caption>{{.Layer.TitleBG}} / {{.Layer.TitleEN}}</caption>
@@ -188,6 +316,18 @@ var infoHTML = template.Must(template.New("info").Funcs(template.FuncMap{
 <tr><td>Няма обекти в тази точка (no features here)</td></tr>
 {{- end}}
 </table>
+{{- $h := .}}{{range $i, $f := .Features}}{{with index $h.Related $i}}
+<section class="related"><h4>Вписвания в регистрите за {{$f.Properties.identifier}} (register entries)</h4>
+{{- range .}}
+<table class="register"><caption>{{both .TitleBG .TitleEN}}</caption>
+<tr><th>№</th><th>Дата (Date)</th><th>Състояние (Status)</th><th>Данни (Details)</th></tr>
+{{- range .Entries}}
+<tr><td><a href="{{.Href}}">{{.Number}}</a></td><td>{{.Date}}</td><td>{{.Status}}</td><td><dl>{{range .Fields}}<dt>{{.Title}}:</dt><dd>{{.Text}}</dd>{{end}}</dl></td></tr>
+{{- end}}
+</table>
+{{- end}}
+</section>
+{{- end}}{{end}}
 {{- end}}
 </body></html>
 `))
@@ -198,14 +338,26 @@ func writeInfoText(b *bytes.Buffer, hits []layerHits) {
 		if len(h.Features) == 0 {
 			b.WriteString("  no features\n")
 		}
-		for _, f := range h.Features {
+		for i, f := range h.Features {
 			fmt.Fprintf(b, "  Feature %d:\n", f.ID)
 			for _, a := range h.Attrs {
 				fmt.Fprintf(b, "    %s (%s) = '%s'\n", a.Name, fieldTitle(a), valueText(f.Properties[a.Name]))
 			}
+			for _, g := range h.Related[i] {
+				fmt.Fprintf(b, "    Register '%s' (%s):\n", g.Register, titleBGEN(g.TitleBG, g.TitleEN))
+				for _, e := range g.Entries {
+					fmt.Fprintf(b, "      Entry '%s' date '%s' status '%s' (%s)\n", oneLine(e.Number), e.Date, oneLine(e.Status), e.Href)
+					for _, fd := range e.Fields {
+						fmt.Fprintf(b, "        %s (%s) = '%s'\n", fd.Name, fd.Title(), oneLine(fd.Text()))
+					}
+				}
+			}
 		}
 	}
 }
+
+// oneLine keeps a value on its line: text/plain is read line by line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // writeInfoJSON writes a GeoJSON FeatureCollection. Coordinates are in the
 // map's CRS (x = easting), named by a "crs" member unless they are WGS 84
@@ -213,7 +365,7 @@ func writeInfoText(b *bytes.Buffer, hits []layerHits) {
 func writeInfoJSON(b *bytes.Buffer, hits []layerHits, crs spatial.CRS) error {
 	fc := geojson.NewFeatureCollection()
 	for _, h := range hits {
-		for _, f := range h.Features {
+		for i, f := range h.Features {
 			g, err := spatial.ToOrb(f.Geometry)
 			if err != nil {
 				return fmt.Errorf("wms: feature %d: %w", f.ID, err)
@@ -223,6 +375,11 @@ func writeInfoJSON(b *bytes.Buffer, hits []layerHits, crs spatial.CRS) error {
 			gf.Properties["layer"] = h.Layer.Name
 			for _, a := range h.Attrs {
 				gf.Properties[a.Name] = f.Properties[a.Name]
+			}
+			// A foreign member beside "properties", so that no attribute
+			// name can collide with it.
+			if h.Layer.Type.CadastralLevel > 0 && h.Related[i] != nil {
+				gf.ExtraMembers = geojson.Properties{"related": h.Related[i]}
 			}
 			fc.Append(gf)
 		}
@@ -239,12 +396,12 @@ func writeInfoJSON(b *bytes.Buffer, hits []layerHits, crs spatial.CRS) error {
 // each with its visible fields and its geometry (x = easting).
 func writeInfoGML(b *bytes.Buffer, hits []layerHits, crs spatial.CRS) {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	b.WriteString(`<msGMLOutput xmlns:gml="http://www.opengis.net/gml" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` + "\n")
+	b.WriteString(`<msGMLOutput xmlns:gml="http://www.opengis.net/gml" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:munigis="https://munigis.bg/ns">` + "\n")
 	srs := "EPSG:" + strconv.Itoa(crs.SRID)
 	for _, h := range hits {
 		n := esc(h.Layer.Name)
 		b.WriteString("<" + n + "_layer>\n  <gml:name>" + esc(h.Layer.TitleBG) + "</gml:name>\n")
-		for _, f := range h.Features {
+		for i, f := range h.Features {
 			b.WriteString("  <" + n + `_feature fid="` + n + "." + strconv.FormatInt(f.ID, 10) + `">` + "\n")
 			b.WriteString("    <gml:boundedBy>")
 			if f.Geometry != nil {
@@ -264,11 +421,37 @@ func writeInfoGML(b *bytes.Buffer, hits []layerHits, crs spatial.CRS) {
 				gml2(b, f.Geometry, srs)
 				b.WriteString("</geometry>\n")
 			}
+			writeRelatedGML(b, h.Related[i])
 			b.WriteString("  </" + n + "_feature>\n")
 		}
 		b.WriteString("</" + n + "_layer>\n")
 	}
 	b.WriteString("</msGMLOutput>\n")
+}
+
+// writeRelatedGML writes a feature's register entries in munigis' own
+// namespace (the WFS one), so that GML readers skip what they do not know:
+// one munigis:related per register, its entries with number, date, status,
+// a link and the visible fields by name.
+func writeRelatedGML(b *bytes.Buffer, groups []infoGroup) {
+	for _, g := range groups {
+		fmt.Fprintf(b, `    <munigis:related register="%s" title_bg="%s" title_en="%s">`+"\n", esc(g.Register), esc(g.TitleBG), esc(g.TitleEN))
+		for _, e := range g.Entries {
+			fmt.Fprintf(b, `      <munigis:entry id="%d" xlink:href="%s">`, e.ID, esc(e.Href))
+			b.WriteString("<munigis:number>" + esc(e.Number) + "</munigis:number>")
+			if e.Date != "" {
+				b.WriteString("<munigis:date>" + esc(e.Date) + "</munigis:date>")
+			}
+			if e.Status != "" {
+				b.WriteString("<munigis:status>" + esc(e.Status) + "</munigis:status>")
+			}
+			for _, fd := range e.Fields {
+				fmt.Fprintf(b, `<munigis:field name="%s" title_bg="%s">%s</munigis:field>`, esc(fd.Name), esc(fd.TitleBG), esc(fd.Text()))
+			}
+			b.WriteString("</munigis:entry>\n")
+		}
+		b.WriteString("    </munigis:related>\n")
+	}
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

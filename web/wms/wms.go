@@ -46,7 +46,10 @@ type Deps struct {
 	Layers   *layers.Store
 	Renderer Renderer
 	Remote   RemoteMaps
-	Log      *slog.Logger
+	// Related adds the register entries on a cadastral object to
+	// GetFeatureInfo (*registers.Store); nil adds none.
+	Related RelatedEntries
+	Log     *slog.Logger
 	// MaxWidth and MaxHeight bound GetMap's size (4096 each).
 	MaxWidth, MaxHeight int
 }

@@ -18,10 +18,13 @@ import (
 	"strings"
 	"testing"
 
+	"munigis"
 	"munigis/access"
 	"munigis/demo"
 	"munigis/internal/pgtest"
 	"munigis/layers"
+	"munigis/registers"
+	"munigis/registers/persons"
 	"munigis/render"
 	"munigis/spatial"
 	"munigis/web/wms"
@@ -30,6 +33,7 @@ import (
 // fixture is a WMS over a small demo town, with a parcel to look at.
 type fixture struct {
 	svc   *wms.Service
+	db    *pgtest.DB
 	store *layers.Store
 	rd    *render.Renderer
 	// A parcel: its identifier and a box of 60 m around a point inside it,
@@ -71,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := demo.Load(ctx, db.Pool, demo.Options{Parcels: 300}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: layers.NewStore(db.Pool)}
+	f := &fixture{store: layers.NewStore(db.Pool), db: db}
 	// An external layer, entered directly: Store.CreateLayer makes a
 	// feature table, which a layer from another server does not have.
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO layers (name, layer_type, title_bg, title_en, visibility, source, source_url, source_layer)
@@ -79,7 +83,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.rd = render.New(db.Pool, f.store, render.Config{})
-	f.svc = wms.New(wms.Deps{Layers: f.store, Renderer: f.rd, Remote: blueRemote{&f.remoteCalled, &f.remoteDown}})
+	f.svc = wms.New(wms.Deps{Layers: f.store, Renderer: f.rd, Remote: blueRemote{&f.remoteCalled, &f.remoteDown},
+		Related: registers.NewStore(db.Pool)})
 	// A big parcel, so that a 60 m box around its inner point is mostly it.
 	err := db.Pool.QueryRow(ctx, `SELECT identifier, ST_X(p), ST_Y(p) FROM (
 			SELECT identifier, ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM features.cadastre_parcels
@@ -621,4 +626,165 @@ func (l capLayer) box(crs string) [4]float64 {
 		}
 	}
 	return [4]float64{}
+}
+
+// TestFeatureInfoRegisters: GetFeatureInfo on a parcel lists the register
+// entries on it, in every format, as the viewer may see them: the public a
+// published register's public fields with natural persons masked, staff
+// with a grant also the unpublished register they may read.
+func TestFeatureInfoRegisters(t *testing.T) {
+	f := newFixture(t)
+	ctx := munigis.WithActor(context.Background(), "U-000042")
+	egn, _ := persons.CompleteEGN("750102001")
+	ivan, err := persons.NewStore(f.db.Pool).Create(ctx, persons.Person{Kind: persons.Natural, Name: "Иван Петров Иванов", EGN: egn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := registers.NewStore(f.db.Pool)
+	prop, err := regs.Create(ctx, registers.Entry{Register: "municipal_property", Number: "АОС-7731", Date: "2015-03-12",
+		Identifiers: []string{f.ident}, Parties: []registers.Party{{PersonID: ivan.ID, Role: "holder"}}, Status: "актуален",
+		Data: map[string]any{"kind": "частна", "address": "гр. Троян, ул. <Васил Левски> 12", "book_value": 18733.5,
+			"dossier": "бележка-само-за-служители"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := regs.Create(ctx, registers.Entry{Register: "rentals", Number: "НД-5512", Date: "2024-01-10",
+		Identifiers: []string{f.ident}, Parties: []registers.Party{{PersonID: ivan.ID, Role: "tenant"}}, Status: "действащ",
+		Data: map[string]any{"property": prop.ID, "start_date": "2024-02-01", "end_date": "2029-01-31", "rent_bgn": 240.0}}); err != nil {
+		t.Fatal(err)
+	}
+	rentalsClerk := access.Viewer{SystemID: "u7", Username: "clerk", Role: access.Clerk,
+		Grants: []access.Grant{{ObjectKind: access.KindRegister, Object: "rentals", Permission: access.Read}}}
+	base := "REQUEST=GetFeatureInfo&VERSION=1.3.0&LAYERS=cadastre_parcels&QUERY_LAYERS=cadastre_parcels&STYLES=&CRS=EPSG:4326" +
+		"&BBOX=" + f.bbox130() + "&WIDTH=101&HEIGHT=101&I=50&J=50&INFO_FORMAT="
+	for _, c := range []struct {
+		who               string
+		v                 access.Viewer
+		rentals, internal bool // sees the rentals entry; sees full names and internal fields
+	}{
+		{"public", access.Anonymous, false, false},
+		{"clerk with a read grant on rentals only", rentalsClerk, true, false},
+		{"admin", admin, true, true},
+	} {
+		for _, fm := range []string{"text/html", "application/json", "application/vnd.ogc.gml", "text/plain"} {
+			w := f.get(t, c.v, base+url.QueryEscape(fm))
+			body := w.Body.String()
+			if w.Code != 200 {
+				t.Fatalf("%s %s: %d %s", c.who, fm, w.Code, body)
+			}
+			has := func(s string) bool {
+				if fm == "text/html" || fm == "application/vnd.ogc.gml" {
+					// Escaped: "<" of the address is "&lt;" in both.
+					s = strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+				}
+				if fm == "application/json" {
+					s = strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(s)
+				}
+				return strings.Contains(body, s)
+			}
+			want := map[string]bool{
+				"АОС-7731": true, // the municipal property act, published
+				"Актове за общинска собственост":   true,
+				"гр. Троян, ул. <Васил Левски> 12": true,
+				"И. П. И.":                  !c.internal,             // the holder masked for whoever may not read the register
+				"Иван Петров Иванов":        c.internal || c.rentals, // the tenant of the rental, to staff who may read rentals
+				"бележка-само-за-служители": c.internal,              // a non-public field
+				"НД-5512": c.rentals, // the unpublished register
+				"Договори за наем на общински имоти": c.rentals,
+			}
+			for s, ok := range want {
+				if has(s) != ok {
+					t.Errorf("%s %s: contains %q = %v, want %v:\n%s", c.who, fm, s, !ok, ok, body)
+				}
+			}
+			if strings.Contains(body, egn) {
+				t.Errorf("%s %s shows the ЕГН", c.who, fm)
+			}
+			switch fm {
+			case "application/json":
+				var fc struct {
+					Features []struct {
+						Properties map[string]any `json:"properties"`
+						Related    []struct {
+							Register string `json:"register"`
+							TitleBG  string `json:"title_bg"`
+							Entries  []struct {
+								ID     int64  `json:"id"`
+								Number string `json:"number"`
+								Date   string `json:"date"`
+								Href   string `json:"href"`
+								Fields []struct {
+									Name  string `json:"name"`
+									Value any    `json:"value"`
+								} `json:"fields"`
+							} `json:"entries"`
+						} `json:"related"`
+					} `json:"features"`
+				}
+				if err := json.Unmarshal(w.Body.Bytes(), &fc); err != nil || len(fc.Features) != 1 {
+					t.Fatalf("%s JSON %v: %s", c.who, err, body)
+				}
+				found := false
+				for _, g := range fc.Features[0].Related {
+					if g.Register == "rentals" && !c.rentals {
+						t.Errorf("%s sees rentals", c.who)
+					}
+					for _, e := range g.Entries {
+						if e.Number != "АОС-7731" {
+							continue
+						}
+						found = g.Register == "municipal_property" && e.Date == "2015-03-12" && e.ID == prop.ID &&
+							e.Href == fmt.Sprintf("/api/registers/municipal_property/entries/%d", prop.ID)
+						for _, fd := range e.Fields {
+							if fd.Name == "book_value" && (!c.internal || fd.Value != 18733.5) {
+								t.Errorf("%s: book value %v", c.who, fd.Value)
+							}
+							if fd.Name == "holder" && fd.Value != map[bool]string{false: "И. П. И.", true: "Иван Петров Иванов"}[c.internal] {
+								t.Errorf("%s: holder %v", c.who, fd.Value)
+							}
+						}
+					}
+				}
+				if !found {
+					t.Errorf("%s: the act is not in the JSON related member: %s", c.who, body)
+				}
+			case "application/vnd.ogc.gml":
+				var doc struct {
+					Layer struct {
+						Feature struct {
+							Related []struct {
+								Register string `xml:"register,attr"`
+								Entries  []struct {
+									Number string `xml:"number"`
+								} `xml:"entry"`
+							} `xml:"related"`
+						} `xml:"cadastre_parcels_feature"`
+					} `xml:"cadastre_parcels_layer"`
+				}
+				if err := xml.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+					t.Fatalf("%s GML is not XML: %v", c.who, err)
+				}
+				n := 0
+				for _, g := range doc.Layer.Feature.Related {
+					for _, e := range g.Entries {
+						if e.Number == "АОС-7731" && g.Register == "municipal_property" {
+							n++
+						}
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s: the act appears %d times in munigis:related: %s", c.who, n, body)
+				}
+			case "text/html":
+				if !strings.Contains(body, fmt.Sprintf(`<a href="/api/registers/municipal_property/entries/%d">АОС-7731</a>`, prop.ID)) {
+					t.Errorf("%s: HTML lacks the link to the act: %s", c.who, body)
+				}
+			}
+		}
+	}
+	// A layer that is no cadastral object type gets no related member.
+	w := f.get(t, admin, strings.ReplaceAll(base, "cadastre_parcels", "utility_lines")+"application%2Fjson")
+	if w.Code != 200 || strings.Contains(w.Body.String(), `"related"`) {
+		t.Errorf("utility_lines: %d %s", w.Code, w.Body.String())
+	}
 }
