@@ -60,8 +60,23 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 
+// imagePool holds map images given back by Release.
+var imagePool sync.Pool
+
+// newImage returns a transparent w×h image, reusing a released one when
+// it is big enough.
+func newImage(w, h int) *image.RGBA {
+	if img, ok := imagePool.Get().(*image.RGBA); ok && cap(img.Pix) >= 4*w*h {
+		img.Pix = img.Pix[:4*w*h]
+		clear(img.Pix)
+		img.Stride, img.Rect = 4*w, image.Rect(0, 0, w, h)
+		return img
+	}
+	return image.NewRGBA(image.Rect(0, 0, w, h))
+}
+
 func newCanvas(w, h int) *canvas {
-	return &canvas{img: image.NewRGBA(image.Rect(0, 0, w, h)), w: w, h: h, scratch: scratchPool.Get().(*scratch)}
+	return &canvas{img: newImage(w, h), w: w, h: h, scratch: scratchPool.Get().(*scratch)}
 }
 
 // release returns the canvas's working buffers for reuse; the image
@@ -74,7 +89,7 @@ func (cv *canvas) release() {
 }
 
 // fillPath paints p in c, anti-aliased, with the non-zero rule: rings of
-// opposite orientation (holes; PostGIS's ST_ForcePolygonCCW guarantees
+// opposite orientation (holes; the WKB decoder's orient guarantees
 // it) cut out, figures of the same orientation merge.
 func (cv *canvas) fillPath(p *path, c color.NRGBA) {
 	if p.empty() || c.A == 0 {
@@ -127,6 +142,11 @@ func (cv *canvas) fillPath(p *path, c color.NRGBA) {
 		src[m] = [4]uint32{div255(uint32(pc.R) * m), div255(uint32(pc.G) * m), div255(uint32(pc.B) * m), div255(uint32(pc.A) * m)}
 		keep[m] = 255 - src[m][3]
 	}
+	// The inside of a fill is runs of one coverage (255) over one colour
+	// (the background, or one fill below): the last pixel blended is
+	// remembered and its result reused, which spares most of the
+	// arithmetic of a map of filled parcels.
+	lastM, lastIn, lastOut := uint8(0), uint32(0), uint32(0)
 	for y := 0; y < h; y++ {
 		mrow := mask.Pix[y*w : y*w+w]
 		drow := cv.img.Pix[cv.img.PixOffset(x0, y0+y):]
@@ -142,15 +162,22 @@ func (cv *canvas) fillPath(p *path, c color.NRGBA) {
 				continue
 			}
 			i := 4 * x
-			s, k := &src[m], keep[m]
-			if k == 0 {
-				drow[i], drow[i+1], drow[i+2], drow[i+3] = uint8(s[0]), uint8(s[1]), uint8(s[2]), uint8(s[3])
+			px := drow[i : i+4 : i+4]
+			in := binary.NativeEndian.Uint32(px)
+			if m == lastM && in == lastIn {
+				binary.NativeEndian.PutUint32(px, lastOut)
 				continue
 			}
-			drow[i] = uint8(s[0] + div255(uint32(drow[i])*k))
-			drow[i+1] = uint8(s[1] + div255(uint32(drow[i+1])*k))
-			drow[i+2] = uint8(s[2] + div255(uint32(drow[i+2])*k))
-			drow[i+3] = uint8(s[3] + div255(uint32(drow[i+3])*k))
+			s, k := &src[m], keep[m]
+			if k == 0 {
+				px[0], px[1], px[2], px[3] = uint8(s[0]), uint8(s[1]), uint8(s[2]), uint8(s[3])
+			} else {
+				px[0] = uint8(s[0] + div255(uint32(px[0])*k))
+				px[1] = uint8(s[1] + div255(uint32(px[1])*k))
+				px[2] = uint8(s[2] + div255(uint32(px[2])*k))
+				px[3] = uint8(s[3] + div255(uint32(px[3])*k))
+			}
+			lastM, lastIn, lastOut = m, in, binary.NativeEndian.Uint32(px)
 		}
 	}
 }

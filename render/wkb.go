@@ -125,6 +125,11 @@ func (r *wkbReader) geometry(depth int) {
 		n := r.u32()
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			r.seq(dims, true)
+			if r.err == nil {
+				// The fill's non-zero rule needs every outer ring wound
+				// one way and every hole the other (see canvas.fillPath).
+				orient(r.s.rings[len(r.s.rings)-1], i == 0)
+			}
 		}
 	case 4, 5, 6, 7:
 		n := r.u32()
@@ -185,4 +190,33 @@ func abs32(v float32) float32 {
 		return -v
 	}
 	return v
+}
+
+// orient winds a polygon ring as ST_ForcePolygonCCW would in map
+// coordinates: outer rings counter-clockwise, holes clockwise (on screen,
+// with y pointing down, the other way round). Doing it here rather than
+// in SQL spares the database a copy of every geometry per map; the
+// ring's points stay the same and keep their first point, only their
+// order may turn.
+func orient(ring []float32, outer bool) {
+	n := len(ring) / 2
+	if n < 3 {
+		return
+	}
+	// Shoelace sum, relative to the first point for precision; with y
+	// down, negative is counter-clockwise in map coordinates.
+	x0, y0 := ring[0], ring[1]
+	var a float64
+	for i := 1; i+1 < n; i++ {
+		ax, ay := float64(ring[2*i]-x0), float64(ring[2*i+1]-y0)
+		bx, by := float64(ring[2*i+2]-x0), float64(ring[2*i+3]-y0)
+		a += ax*by - bx*ay
+	}
+	if a == 0 || (a < 0) == outer {
+		return
+	}
+	for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+		ring[2*i], ring[2*j] = ring[2*j], ring[2*i]
+		ring[2*i+1], ring[2*j+1] = ring[2*j+1], ring[2*i+1]
+	}
 }

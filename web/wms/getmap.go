@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"munigis/access"
 	"munigis/layers"
@@ -270,8 +271,12 @@ func (s *Service) getMap(w http.ResponseWriter, r *http.Request, q *request) err
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := render.Encode(&buf, img, format, color.RGBA{R: bg.R, G: bg.G, B: bg.B, A: 255}); err != nil {
+	buf := mapBuffers.Get().(*bytes.Buffer)
+	defer putMapBuffer(buf)
+	buf.Reset()
+	err = render.Encode(buf, img, format, color.RGBA{R: bg.R, G: bg.G, B: bg.B, A: 255})
+	render.Release(img)
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", contentType(format))
@@ -281,6 +286,20 @@ func (s *Service) getMap(w http.ResponseWriter, r *http.Request, q *request) err
 		_, _ = w.Write(buf.Bytes())
 	}
 	return nil
+}
+
+// mapBuffers keep encoded maps' buffers between requests: a map is
+// encoded whole before it is sent (for Content-Length, and so that a
+// failure can still answer with an exception), and growing a fresh buffer
+// to a few hundred kB per request cost copies and garbage.
+var mapBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putMapBuffer keeps buf for the next map unless it grew unusually big
+// (a huge JPEG or PNG), which would otherwise stay held.
+func putMapBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		mapBuffers.Put(buf)
+	}
 }
 
 // privateOrPublic marks a map private when it shows anything the public
