@@ -1,7 +1,9 @@
 // Package remote fetches map images of external layers: catalog layers whose
 // Source is "wms" are drawn by another server (for example the national
 // cadastre agency's INSPIRE WMS), and munigis proxies a GetMap to it with a
-// timeout, a response size cap and a short-lived in-memory cache. When the
+// timeout, a response size cap and a short-lived in-memory cache; layers
+// whose Source is "wfs" are read from another server's WFS as GeoJSON and
+// drawn here, with the same timeout, cap and cache. When the
 // remote is down, slow, or answers something that is not the image asked
 // for, the caller gets an error tile that says so in the map itself, plus
 // an error to log.
@@ -57,6 +59,10 @@ type Config struct {
 	Transport http.RoundTripper
 	// UserAgent is sent to remotes ("munigis").
 	UserAgent string
+	// MaxFeatures is the COUNT of a GetFeature to a remote WFS (5000):
+	// a map of more features than that is drawn with the first ones only,
+	// so give such a layer a min_zoom (see featureMap).
+	MaxFeatures int
 }
 
 func (c *Config) defaults() {
@@ -88,10 +94,14 @@ func (c *Config) defaults() {
 	if c.UserAgent == "" {
 		c.UserAgent = "munigis"
 	}
+	if c.MaxFeatures <= 0 {
+		c.MaxFeatures = 5000
+	}
 }
 
-// Client fetches images from remote WMS servers. It is safe for concurrent
-// use; create one per process so that its cache is shared.
+// Client fetches images from remote WMS servers and features from remote
+// WFS servers. It is safe for concurrent use; create one per process so
+// that its cache is shared.
 type Client struct {
 	cfg    Config
 	http   *http.Client
@@ -113,23 +123,27 @@ func New(cfg Config) *Client {
 
 // Map returns the layer's image for the box (minx, miny, maxx, maxy), given
 // in crs with x = easting or longitude whatever the CRS's axis order, at
-// width × height pixels, fetched from the layer's remote WMS (SourceURL,
-// LAYERS=SourceLayer) or from the cache.
+// width × height pixels, from the layer's remote or from the cache: for
+// Source "wms" the image the remote WMS draws (SourceURL,
+// LAYERS=SourceLayer); for Source "wfs" the remote WFS's features
+// (TYPENAMES=SourceLayer) drawn here with the default style of the layer's
+// type (see wfs.go).
 //
 // It returns (image, nil) on success. When the remote fails (unreachable,
 // slower than Config.Timeout, an HTTP error, an XML service exception, an
-// answer that is not an image of the requested size or bigger than
-// Config.MaxBytes) it returns BOTH an error tile of the requested size
-// (semi-transparent, saying in Bulgarian and English that the layer does not
-// answer), which the caller draws in place of the layer, AND a non-nil
-// *munigis.Error with code Unavailable, whose cause the caller should log:
-// a map with one dead external layer still shows everything else. Bad
-// arguments (a layer that is not a remote WMS layer, a size out of range, an
-// empty box) return a nil image and a munigis.Invalid error.
+// answer that is not an image of the requested size, or not GeoJSON, or
+// bigger than Config.MaxBytes) it returns BOTH an error tile of the
+// requested size (semi-transparent, saying in Bulgarian and English that
+// the layer does not answer), which the caller draws in place of the
+// layer, AND a non-nil *munigis.Error with code Unavailable, whose cause
+// the caller should log: a map with one dead external layer still shows
+// everything else. Bad arguments (a layer that is not a remote layer, a
+// size out of range, an empty box) return a nil image and a
+// munigis.Invalid error.
 func (c *Client) Map(ctx context.Context, l layers.Layer, crs spatial.CRS,
 	minx, miny, maxx, maxy float64, width, height int) (image.Image, error) {
-	if l.Source != "wms" {
-		return nil, munigis.Errorf(munigis.Invalid, "layer %s is not a remote WMS layer (source %q)", l.Name, l.Source)
+	if l.Source != "wms" && l.Source != "wfs" {
+		return nil, munigis.Errorf(munigis.Invalid, "layer %s is not a remote WMS layer or a remote WFS layer (source %q)", l.Name, l.Source)
 	}
 	if width <= 0 || height <= 0 || width*height > c.cfg.MaxPixels {
 		return nil, munigis.Errorf(munigis.Invalid, "remote layer %s: image size %d×%d out of range (at most %d pixels)",
@@ -138,27 +152,40 @@ func (c *Client) Map(ctx context.Context, l layers.Layer, crs spatial.CRS,
 	if !(minx < maxx && miny < maxy) {
 		return nil, munigis.Errorf(munigis.Invalid, "remote layer %s: empty or inverted box %g,%g,%g,%g", l.Name, minx, miny, maxx, maxy)
 	}
+	if l.Source == "wfs" {
+		return c.featureMap(ctx, l, crs, minx, miny, maxx, maxy, width, height)
+	}
 	u, err := GetMapURL(l.SourceURL, l.SourceLayer, crs, minx, miny, maxx, maxy, width, height)
 	if err != nil {
 		return nil, err
 	}
-	if img, ferr, ok := c.cache.get(u, c.now()); ok {
+	return c.cached(ctx, l, u, width, height, func(ctx context.Context) (image.Image, error) {
+		return c.fetch(ctx, l, u, width, height)
+	})
+}
+
+// cached returns the image cached under key, or makes it with fetch and
+// caches it (a failure for FailTTL). Concurrent requests for the same key
+// share one fetch.
+func (c *Client) cached(ctx context.Context, l layers.Layer, key string, width, height int,
+	fetch func(context.Context) (image.Image, error)) (image.Image, error) {
+	if img, ferr, ok := c.cache.get(key, c.now()); ok {
 		if ferr != nil {
 			return ErrorTile(l, width, height), ferr
 		}
 		return img, nil
 	}
-	// Concurrent requests for the same image share one fetch. The fetch
-	// does not end with the first caller's context, so that one client
-	// going away does not fail the others waiting on it; Timeout bounds it.
-	ch := c.flight.DoChan(u, func() (any, error) {
-		img, err := c.fetch(context.WithoutCancel(ctx), l, u, width, height)
+	// The fetch does not end with the first caller's context, so that one
+	// client going away does not fail the others waiting on it; Timeout
+	// bounds it.
+	ch := c.flight.DoChan(key, func() (any, error) {
+		img, err := fetch(context.WithoutCancel(ctx))
 		now := c.now()
 		switch {
 		case err == nil:
-			c.cache.put(u, img, nil, int64(width)*int64(height)*4, now.Add(c.cfg.TTL))
+			c.cache.put(key, img, nil, int64(width)*int64(height)*4, now.Add(c.cfg.TTL))
 		case c.cfg.FailTTL > 0:
-			c.cache.put(u, nil, err, 64, now.Add(c.cfg.FailTTL))
+			c.cache.put(key, nil, err, 64, now.Add(c.cfg.FailTTL))
 		}
 		return img, err
 	})
@@ -174,26 +201,34 @@ func (c *Client) Map(ctx context.Context, l layers.Layer, crs spatial.CRS,
 	}
 }
 
-// fetch makes one GetMap request and decodes the answer.
-func (c *Client) fetch(ctx context.Context, l layers.Layer, u string, width, height int) (image.Image, error) {
-	fail := func(cause error, format string, args ...any) error {
-		return munigis.Wrap(munigis.Unavailable, cause, "remote layer %s (%s): "+format,
-			append([]any{l.Name, hostOf(u)}, args...)...)
-	}
+// failure is the error of a remote that failed: Unavailable, naming the
+// layer and the remote's host, with the cause (for the log) wrapped.
+func failure(l layers.Layer, u string, cause error, format string, args ...any) error {
+	return munigis.Wrap(munigis.Unavailable, cause, "remote layer %s (%s): "+format,
+		append([]any{l.Name, hostOf(u)}, args...)...)
+}
+
+// get makes one GET request to a remote and returns the body and media
+// type of a successful answer. It refuses, as a failure: no answer within
+// Timeout, a body over MaxBytes, an OGC exception report (which WMS and
+// WFS servers send as XML with status 200 (MapServer) or 400 (GeoServer,
+// munigis), sometimes with a wrong content type), an HTTP error, and an
+// answer whose media type wanted rejects (what names what was asked for).
+func (c *Client) get(ctx context.Context, l layers.Layer, u, accept string, wanted func(ctype string) bool, what string) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fail(err, "bad request URL")
+		return nil, "", failure(l, u, err, "bad request URL")
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
-	req.Header.Set("Accept", "image/png, image/*;q=0.8, */*;q=0.1")
+	req.Header.Set("Accept", accept)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			return nil, fail(err, "no answer within %s", c.cfg.Timeout)
+			return nil, "", failure(l, u, err, "no answer within %s", c.cfg.Timeout)
 		}
-		return nil, fail(err, "not reachable")
+		return nil, "", failure(l, u, err, "not reachable")
 	}
 	defer resp.Body.Close()
 	// Read at most one byte past the cap, to tell "exactly the cap" from
@@ -201,40 +236,47 @@ func (c *Client) fetch(ctx context.Context, l layers.Layer, u string, width, hei
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			return nil, fail(err, "the answer did not arrive within %s", c.cfg.Timeout)
+			return nil, "", failure(l, u, err, "the answer did not arrive within %s", c.cfg.Timeout)
 		}
-		return nil, fail(err, "reading the answer")
+		return nil, "", failure(l, u, err, "reading the answer")
 	}
 	if int64(len(body)) > c.cfg.MaxBytes {
-		return nil, fail(nil, "the answer is larger than %d bytes", c.cfg.MaxBytes)
+		return nil, "", failure(l, u, nil, "the answer is larger than %d bytes", c.cfg.MaxBytes)
 	}
 	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	// A WMS reports errors as an XML ServiceExceptionReport
-	// (application/vnd.ogc.se_xml, text/xml, application/xml), with status
-	// 200 (MapServer) or 400 (GeoServer, munigis).
-	if strings.Contains(ctype, "xml") || (!strings.HasPrefix(ctype, "image/") && looksLikeException(body)) {
+	if strings.Contains(ctype, "xml") || (!wanted(ctype) && looksLikeException(body)) {
 		if resp.StatusCode != http.StatusOK {
-			return nil, fail(errors.New(serviceException(body)), "the remote answered HTTP status %d with a service exception", resp.StatusCode)
+			return nil, "", failure(l, u, errors.New(serviceException(body)), "the remote answered HTTP status %d with a service exception", resp.StatusCode)
 		}
-		return nil, fail(errors.New(serviceException(body)), "the remote answered a service exception")
+		return nil, "", failure(l, u, errors.New(serviceException(body)), "the remote answered a service exception")
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fail(errors.New(snippet(body)), "HTTP status %d", resp.StatusCode)
+		return nil, "", failure(l, u, errors.New(snippet(body)), "HTTP status %d", resp.StatusCode)
 	}
-	if !strings.HasPrefix(ctype, "image/") {
-		return nil, fail(errors.New(snippet(body)), "the answer is %q, not an image", ctype)
+	if !wanted(ctype) {
+		return nil, "", failure(l, u, errors.New(snippet(body)), "the answer is %q, not %s", ctype, what)
+	}
+	return body, ctype, nil
+}
+
+// fetch makes one GetMap request and decodes the answer.
+func (c *Client) fetch(ctx context.Context, l layers.Layer, u string, width, height int) (image.Image, error) {
+	body, ctype, err := c.get(ctx, l, u, "image/png, image/*;q=0.8, */*;q=0.1",
+		func(ct string) bool { return strings.HasPrefix(ct, "image/") }, "an image")
+	if err != nil {
+		return nil, err
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(body))
 	if err != nil {
-		return nil, fail(err, "the answer (%s) is not a readable image", ctype)
+		return nil, failure(l, u, err, "the answer (%s) is not a readable image", ctype)
 	}
 	if cfg.Width != width || cfg.Height != height {
-		return nil, fail(nil, "the remote answered a %d×%d %s image for a %d×%d request",
+		return nil, failure(l, u, nil, "the remote answered a %d×%d %s image for a %d×%d request",
 			cfg.Width, cfg.Height, format, width, height)
 	}
 	img, _, err := image.Decode(bytes.NewReader(body))
 	if err != nil {
-		return nil, fail(err, "the %s image cannot be decoded", format)
+		return nil, failure(l, u, err, "the %s image cannot be decoded", format)
 	}
 	return img, nil
 }
