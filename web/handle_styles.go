@@ -238,11 +238,11 @@ func buildStyle(base, name string, ls []layers.Layer) map[string]any {
 	sources := map[string]any{}
 	var local []layers.Layer
 	for _, l := range ls {
-		if l.Source == "wms" {
-			// A layer of another server (the cadastre agency's WMS, say)
-			// comes as images through munigis's own WMS, which proxies,
-			// caches and shows an error tile when the remote is down; it
-			// lies under the vector layers.
+		if l.Source == "wms" || l.Source == "wfs" {
+			// A layer of another server (the cadastre agency's WMS, say,
+			// or a WFS) comes as images through munigis's own WMS, which
+			// proxies, caches and shows an error tile when the remote is
+			// down; it lies under the vector layers.
 			src := "wms-" + l.Name
 			sources[src] = map[string]any{
 				"type": "raster", "tileSize": 256,
@@ -305,7 +305,7 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ls []layers.Layer
 	for _, l := range all {
-		if !(l.Local() || l.Source == "wms") || !v.CanRead(l) {
+		if !(l.Local() || l.Source == "wms" || l.Source == "wfs") || !v.CanRead(l) {
 			continue
 		}
 		if name == defaultStyle || name == l.Name {

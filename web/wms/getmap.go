@@ -324,7 +324,7 @@ func privateOrPublic(w http.ResponseWriter, v access.Viewer, ls []render.MapLaye
 func (s *Service) remoteImages(ctx context.Context, v *mapView) error {
 	for i := range v.layers {
 		l := v.layers[i].Layer
-		if l.Source != "wms" {
+		if l.Source != "wms" && l.Source != "wfs" {
 			continue
 		}
 		if s.d.Remote == nil {

@@ -31,8 +31,9 @@ type Renderer interface {
 	Extent(ctx context.Context, l layers.Layer, srids []int) (map[int][4]float64, bool, error)
 }
 
-// RemoteMaps draws the layers served by another WMS (Source "wms"), in the
-// map's CRS and box (x = easting or longitude) at the map's size. When the
+// RemoteMaps draws the layers served by another WMS or WFS (Source "wms"
+// or "wfs"), in the map's CRS and box (x = easting or longitude) at the
+// map's size. When the
 // remote server is down it returns an error tile of that size AND an error
 // (for the log); the tile is drawn in the layer's place. A nil image (bad
 // arguments) leaves the layer out.

@@ -76,10 +76,11 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: layers.NewStore(db.Pool), db: db}
-	// An external layer, entered directly: Store.CreateLayer makes a
-	// feature table, which a layer from another server does not have.
+	// External layers (of another WMS and of another WFS), entered
+	// directly, as they were before CreateLayer took them.
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO layers (name, layer_type, title_bg, title_en, visibility, source, source_url, source_layer)
-		VALUES ('ortho', 'grassland', 'Ортофото', 'Orthophoto', 'public', 'wms', 'http://example.invalid/wms', 'ortho')`); err != nil {
+		VALUES ('ortho', 'grassland', 'Ортофото', 'Orthophoto', 'public', 'wms', 'http://example.invalid/wms', 'ortho'),
+		       ('agency_wfs', 'cadastre_parcels', 'Кадастър (WFS)', 'Cadastre (WFS)', 'public', 'wfs', 'http://example.invalid/wfs', 'cp:CadastralParcel')`); err != nil {
 		t.Fatal(err)
 	}
 	f.rd = render.New(db.Pool, f.store, render.Config{})
@@ -450,6 +451,12 @@ func TestWMS(t *testing.T) {
 			t.Errorf("remote pixel %v after %d calls", c, f.remoteCalled)
 		}
 		exception(t, f.get(t, access.Anonymous, "VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=ortho&QUERY_LAYERS=ortho&STYLES=&CRS=EPSG:4326&BBOX="+f.bbox130()+"&WIDTH=16&HEIGHT=16&I=1&J=1&INFO_FORMAT=text/plain"), "LayerNotQueryable")
+		// A layer of another WFS is drawn by the same remote client.
+		calls := f.remoteCalled
+		img = decodeImage(t, f.get(t, access.Anonymous, "VERSION=1.3.0&REQUEST=GetMap&LAYERS=agency_wfs&STYLES=&CRS=EPSG:4326&BBOX="+f.bbox130()+"&WIDTH=16&HEIGHT=16&FORMAT=image/png"))
+		if c := color.RGBAModel.Convert(img.At(8, 8)).(color.RGBA); c.B != 255 || f.remoteCalled != calls+1 {
+			t.Errorf("WFS-source layer: pixel %v, remote calls %d → %d", c, calls, f.remoteCalled)
+		}
 		// A dead remote: its error tile is drawn in the layer's place.
 		f.remoteDown = true
 		defer func() { f.remoteDown = false }()
