@@ -61,7 +61,29 @@ const (
 const (
 	KindLayer    = "layer"
 	KindRegister = "register"
+	// KindCases names the work of case files (issue 7); its objects are
+	// the Cases* constants.
+	KindCases = "cases"
 )
+
+// The objects of KindCases (migration 000011 gives the default grants).
+const (
+	// CaseFiles: read sees case files, their documents and tasks; edit
+	// opens them, files documents and works tasks.
+	CaseFiles = "case_files"
+	// ODR: edit registers documents in the official document register
+	// and records corrections (Art. 23, 29).
+	ODR = "odr"
+	// OfficialSection: edit removes a document from a case file's official
+	// section, which moves it to the control section (Art. 45(2)).
+	OfficialSection = "official_section"
+	// Nomenclatures: edit adds document types, services and stages
+	// (Art. 53, 56, 59).
+	Nomenclatures = "nomenclatures"
+)
+
+// CaseObjects lists the objects of KindCases, for validation.
+var CaseObjects = []string{CaseFiles, ODR, OfficialSection, Nomenclatures}
 
 // All is the object name that matches every object of a kind.
 const All = "*"
@@ -121,10 +143,15 @@ func (v Viewer) has(kind, name string, p Permission) bool {
 // CanRead reports whether v may see layer l at all. A layer v may not read
 // must be answered as if it did not exist.
 func (v Viewer) CanRead(l layers.Layer) bool {
-	if l.Source == "register" {
+	switch l.Source {
+	case "register":
 		// A register's map layer shows its entries: the register's
 		// grants decide, not those on layers.
 		return l.Visibility == layers.Public || v.has(KindRegister, l.SourceLayer, Read)
+	case "case_files":
+		// Case files are never public (Art. 123(3)): whatever the
+		// catalog says, only the case-file grant opens the layer.
+		return v.CanReadCases()
 	}
 	return l.Visibility == layers.Public || v.has(KindLayer, l.Name, Read)
 }
@@ -139,6 +166,27 @@ func (v Viewer) CanEdit(l layers.Layer) bool {
 // CanReadRegister reports whether v may read the internal part of the
 // register named name (issue 6). The public part of a register is public.
 func (v Viewer) CanReadRegister(name string) bool { return v.has(KindRegister, name, Read) }
+
+// CanReadCases reports whether v may see case files, documents and tasks.
+// The public never may: citizens see their own case through its number and
+// access identifier only (Art. 123), not as a viewer.
+func (v Viewer) CanReadCases() bool { return v.has(KindCases, CaseFiles, Read) }
+
+// CanEditCases reports whether v may open case files, file documents in
+// them and work their tasks.
+func (v Viewer) CanEditCases() bool { return v.has(KindCases, CaseFiles, Edit) }
+
+// CanRegisterDocuments reports whether v may register documents in the
+// official document register and record corrections.
+func (v Viewer) CanRegisterDocuments() bool { return v.has(KindCases, ODR, Edit) }
+
+// CanRemoveOfficial reports whether v may take a document out of a case
+// file's official section (Art. 45(2)).
+func (v Viewer) CanRemoveOfficial() bool { return v.has(KindCases, OfficialSection, Edit) }
+
+// CanEditNomenclatures reports whether v may add document types, services
+// and stages.
+func (v Viewer) CanEditNomenclatures() bool { return v.has(KindCases, Nomenclatures, Edit) }
 
 // CanEditRegister reports whether v may change entries of the register named name.
 func (v Viewer) CanEditRegister(name string) bool { return v.has(KindRegister, name, Edit) }

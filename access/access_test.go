@@ -54,3 +54,31 @@ func TestViewer(t *testing.T) {
 		t.Error("a register layer is editable as features")
 	}
 }
+
+func TestCaseFileGrants(t *testing.T) {
+	cases := layers.Layer{Name: "case_files", Visibility: layers.Public, Source: "case_files"}
+	if access.Anonymous.CanRead(cases) || access.Anonymous.CanReadCases() || access.Anonymous.CanRegisterDocuments() {
+		t.Error("the public may see case files, even with the layer marked public by mistake")
+	}
+	planner := access.Viewer{SystemID: "U-000003", Role: access.Planner, Grants: []access.Grant{
+		{ObjectKind: access.KindCases, Object: access.CaseFiles, Permission: access.Edit},
+		{ObjectKind: access.KindCases, Object: access.ODR, Permission: access.Edit},
+	}}
+	if !planner.CanRead(cases) || !planner.CanEditCases() || !planner.CanRegisterDocuments() ||
+		planner.CanRemoveOfficial() || planner.CanEditNomenclatures() || planner.CanEdit(cases) {
+		t.Error("the planner's case-file grants are read wrong")
+	}
+	inspector := access.Viewer{SystemID: "U-000004", Role: access.Inspector, Grants: []access.Grant{
+		{ObjectKind: access.KindCases, Object: access.CaseFiles, Permission: access.Read},
+		{ObjectKind: access.KindRegister, Object: access.All, Permission: access.Edit},
+	}}
+	if !inspector.CanReadCases() || inspector.CanEditCases() || inspector.CanRegisterDocuments() {
+		t.Error("a read grant on case files gives more than reading, or none")
+	}
+	clerk := access.Viewer{SystemID: "U-000005", Role: access.Clerk, Grants: []access.Grant{
+		{ObjectKind: access.KindCases, Object: access.All, Permission: access.Edit},
+	}}
+	if !clerk.CanRemoveOfficial() || !clerk.CanEditNomenclatures() || !clerk.CanRegisterDocuments() {
+		t.Error("a grant on cases/* does not cover every case object")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +58,14 @@ func (s *Store) Grant(ctx context.Context, g Grant) (Grant, error) {
 	if strings.TrimSpace(g.Subject) == "" {
 		bad = append(bad, "subject is required")
 	}
-	if g.ObjectKind != access.KindLayer && g.ObjectKind != access.KindRegister {
-		bad = append(bad, fmt.Sprintf("object_kind %q is not layer or register", g.ObjectKind))
+	switch g.ObjectKind {
+	case access.KindLayer, access.KindRegister:
+	case access.KindCases:
+		if g.Object != access.All && !slices.Contains(access.CaseObjects, g.Object) {
+			bad = append(bad, fmt.Sprintf("object %q of kind cases is not '*' or one of %s", g.Object, strings.Join(access.CaseObjects, ", ")))
+		}
+	default:
+		bad = append(bad, fmt.Sprintf("object_kind %q is not layer, register or cases", g.ObjectKind))
 	}
 	if g.Object != access.All && !objectRE.MatchString(g.Object) {
 		bad = append(bad, fmt.Sprintf("object %q is not '*' or a layer or register name", g.Object))

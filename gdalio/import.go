@@ -317,8 +317,8 @@ func newReader(ctx context.Context, store *layers.Store, opt ImportOptions, out 
 	if err != nil {
 		return nil, err
 	}
-	if l.Source == "register" {
-		return nil, munigis.Errorf(munigis.Invalid, "layer %s shows the register %s; change its entries instead", l.Name, l.SourceLayer)
+	if l.Derived() {
+		return nil, munigis.Errorf(munigis.Invalid, "layer %s shows records of %s; change them there instead", l.Name, l.DerivedFrom())
 	}
 	if !l.Editable() {
 		return nil, munigis.Errorf(munigis.Invalid, "layer %s shows data from a %s service; only local layers can be imported into", l.Name, strings.ToUpper(l.Source))

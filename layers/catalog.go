@@ -106,10 +106,25 @@ type Layer struct {
 }
 
 // Local reports whether the layer's features live in this database: a
-// local layer's own table, or a register layer's view (source "register",
-// SourceLayer the register: the register's entries drawn on their
-// cadastral objects, see migration 000009).
-func (l Layer) Local() bool { return l.Source == "local" || l.Source == "register" }
+// local layer's own table, or the view of a derived layer.
+func (l Layer) Local() bool { return l.Source == "local" || l.Derived() }
+
+// Derived reports whether the layer is a read-only view of records kept
+// elsewhere in munigis: a register layer (source "register", SourceLayer
+// the register: its entries drawn on their cadastral objects, migration
+// 000009) or the case files layer (source "case_files", migration 000013).
+// Its records change through their register or case file, never as
+// features.
+func (l Layer) Derived() bool { return l.Source == "register" || l.Source == "case_files" }
+
+// DerivedFrom says, for a person, where a derived layer's records are
+// changed.
+func (l Layer) DerivedFrom() string {
+	if l.Source == "case_files" {
+		return "the case files (/api/case-files)"
+	}
+	return "the register " + l.SourceLayer
+}
 
 // Editable reports whether the layer's features may be changed as
 // features (Edit, import): only a local layer's. A register layer shows
@@ -312,10 +327,11 @@ func (s *Store) CreateLayer(ctx context.Context, l Layer) error {
 	if l.Source == "" {
 		l.Source = "local"
 	}
-	if l.Source == "register" {
+	if l.Derived() {
 		// Its type, layer and view are made together by the register
-		// engine (munigis_create_register_layer), never by hand.
-		return munigis.Errorf(munigis.Invalid, "layer %s: a register layer is created with its register (define a register type)", l.Name)
+		// engine (munigis_create_register_layer) or migration 000013,
+		// never by hand.
+		return munigis.Errorf(munigis.Invalid, "layer %s: a layer of source %s is made by munigis with %s, not by hand", l.Name, l.Source, l.DerivedFrom())
 	}
 	if l.MaxZoom == 0 {
 		l.MaxZoom = 22

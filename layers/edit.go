@@ -167,8 +167,8 @@ func (e *Edit) Delete(ctx context.Context, l Layer, f Filter) (int64, error) {
 }
 
 func local(l Layer) error {
-	if l.Source == "register" {
-		return munigis.Errorf(munigis.Invalid, "layer %s shows the register %s; change its entries instead", l.Name, l.SourceLayer)
+	if l.Derived() {
+		return munigis.Errorf(munigis.Invalid, "layer %s shows records of %s; change them there instead", l.Name, l.DerivedFrom())
 	}
 	if !l.Editable() {
 		return munigis.Errorf(munigis.Invalid, "layer %s is served by %s and cannot be edited here", l.Name, l.SourceURL)
