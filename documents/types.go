@@ -24,6 +24,14 @@
 //	(s *Store) Entries(ctx, EntryQuery) ([]Registration, int64, error)
 //	(s *Store) Correct(ctx, entryID int64, c Correction) (Correction, error)
 //	(s *Store) Check(ctx, year int) (Completeness, error)
+//
+// Added by the implementation (not used by the contract's callers yet):
+//
+//	(s *Store) Update(ctx, id int64, version int, NewDocument) (Document, error) // metadata; File/Register/ReceivedOn ignored
+//	(s *Store) Config() Config
+//	FormatNumber(index string, sequence int, receivedOn time.Time) string
+//	ParseNumber(number string) (index string, sequence int, receivedOn string, err error)
+//	DefaultAllowedTypes, DefaultMaxFileBytes, DefaultSystemURI, MaxEntries
 package documents
 
 import (
@@ -183,14 +191,24 @@ type Registration struct {
 	Sequence int    `json:"sequence"`
 	// ReceivedOn is the date of receipt or signing, YYYY-MM-DD, as
 	// registered (part of the number; a correction never changes it).
-	ReceivedOn   string       `json:"received_on"`
-	DocumentID   int64        `json:"document_id"`
-	DocumentName string       `json:"document_name"`
-	TypeCode     string       `json:"type"`
-	TypeName     string       `json:"type_name"`
-	EnteredAt    time.Time    `json:"entered_at"`
-	EnteredBy    string       `json:"entered_by"` // system id of the user, or the system URI
-	Corrections  []Correction `json:"corrections,omitempty"`
+	ReceivedOn   string `json:"received_on"`
+	DocumentID   int64  `json:"document_id"`
+	DocumentName string `json:"document_name"`
+	// TypeCode and TypeName are the current type: the new value of the
+	// last 'type' correction, else the type registered (RegisteredType).
+	TypeCode       string `json:"type"`
+	TypeName       string `json:"type_name"`
+	RegisteredType string `json:"registered_type"`
+	// CorrectedReceivedOn is the new value of the last 'received_on'
+	// correction (YYYY-MM-DD), "" without one: the current date of
+	// receipt, while ReceivedOn and the number keep the registered one.
+	CorrectedReceivedOn string `json:"corrected_received_on,omitempty"`
+	// Void is set by a 'void' correction: registered by mistake; the
+	// number stays taken and is never given again.
+	Void        bool         `json:"void,omitempty"`
+	EnteredAt   time.Time    `json:"entered_at"`
+	EnteredBy   string       `json:"entered_by"` // system id of the user, or the system URI
+	Corrections []Correction `json:"corrections,omitempty"`
 }
 
 // Correction fields.
