@@ -81,6 +81,9 @@ REVOKE UPDATE, DELETE, TRUNCATE ON document_types FROM munigis_app;
 -- archival; correspondence that only moves a procedure on is for the
 -- expert commission; receipts and notices of irregularity carry no
 -- archival value of their own (Art. 52(1) p. 6).
+-- Part of the schema, not an act of anyone (like the built-in layers of
+-- 000003): the audit trail starts empty after migrating.
+ALTER TABLE document_types DISABLE TRIGGER audit_insert;
 INSERT INTO document_types (code, name, explanation, processing_mode, archival_value, retention_years, created_by) VALUES
     ('application', 'Заявление', 'Заявление за административна услуга', 'starts', 'expert', 10, 'system:migration'),
     ('signal', 'Сигнал', 'Сигнал по Административнопроцесуалния кодекс', 'starts', 'expert', 5, 'system:migration'),
@@ -98,6 +101,7 @@ INSERT INTO document_types (code, name, explanation, processing_mode, archival_v
     ('internal_note', 'Докладна записка', 'Вътрешен документ на администрацията', 'related', 'expert', 5, 'system:migration'),
     ('protocol', 'Протокол', 'Протокол от заседание, проверка или оглед', 'related', 'archival', NULL, 'system:migration'),
     ('contract', 'Договор', 'Договор, сключен от общината', 'related', 'archival', NULL, 'system:migration');
+ALTER TABLE document_types ENABLE TRIGGER audit_insert;
 
 -- Documents (Art. 20): who created one and when (to the second), its name,
 -- its content (document_versions), type, author and signatory. The
@@ -200,7 +204,9 @@ CREATE TRIGGER no_truncate BEFORE TRUNCATE ON odr_settings
 REVOKE DELETE, TRUNCATE ON odr_settings FROM munigis_app;
 
 SELECT set_config('munigis.actor', 'system:migration', true);
+ALTER TABLE odr_settings DISABLE TRIGGER audit_insert;
 INSERT INTO odr_settings (registration_index, administration) VALUES ('1', 'Община');
+ALTER TABLE odr_settings ENABLE TRIGGER audit_insert;
 
 -- The gap-free counter of registration numbers, one row per calendar year
 -- (Art. 28(6): numbers restart each year). Not a sequence: a sequence's
