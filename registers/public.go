@@ -50,7 +50,10 @@ func PublicView(e Entry, t Type) (PublicEntry, error) {
 		out.Parties = append(out.Parties, PublicParty{Role: p.Role, Kind: pv.Kind, Name: pv.Name, EIK: pv.EIK})
 	}
 	for k, v := range e.Data {
-		if f, ok := t.Field(k); ok && f.Public {
+		// A file field's value is a document id, an internal key: the
+		// public sees the file's name and size instead, which the web layer
+		// adds ("files") and serves only for a public field.
+		if f, ok := t.Field(k); ok && f.Public && f.Type != File {
 			out.Data[k] = v
 		}
 	}

@@ -214,7 +214,7 @@ func TestCreateType(t *testing.T) {
 		{"two identifier fields", func(t *registers.Type) {
 			t.Fields = append(t.Fields, registers.Field{Name: "more", Type: registers.CadastralIDs, TitleBG: "x", TitleEN: "x"})
 		}, "at most one cadastral_ids"},
-		{"unknown type", func(t *registers.Type) { t.Fields[2].Type = "file" }, `type "file"`},
+		{"unknown type", func(t *registers.Type) { t.Fields[2].Type = "photo" }, `type "photo"`},
 		{"not_before a text field", func(t *registers.Type) { t.Fields[6].NotBefore = "breed" }, "not_before"},
 		{"reference to nothing", func(t *registers.Type) { t.Fields[7].Register = "nothing_here" }, `register "nothing_here" does not exist`},
 		{"status as a date", func(t *registers.Type) {

@@ -377,7 +377,7 @@ func TestRegisterLayer(t *testing.T) {
 		_, err := ed.Delete(ctx, l, layers.And{})
 		return err
 	})
-	if munigis.ErrorCode(err) != munigis.Invalid || !strings.Contains(err.Error(), "shows the register municipal_property") {
+	if munigis.ErrorCode(err) != munigis.Invalid || !strings.Contains(err.Error(), "shows records of the register municipal_property") {
 		t.Errorf("editing the register layer = %v", err)
 	}
 	if err := ls.CreateLayer(context.Background(), layers.Layer{Name: "reg_x", TypeName: "reg_municipal_property",

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"munigis"
+	"munigis/documents"
 	"munigis/internal/postgis"
 )
 
@@ -35,9 +36,13 @@ const (
 	Persons      FieldType = "persons"       // one or more parties
 	CadastralIDs FieldType = "cadastral_ids" // the entry's identifiers (at most one such field)
 	Reference    FieldType = "reference"     // the id (int64) of an entry of Field.Register
+	// File is the id (int64) of a document of package documents: a stored
+	// file with its SHA-256, size and sniffed media type (dossier.go). The
+	// register map layer leaves it out.
+	File FieldType = "file"
 )
 
-var fieldTypes = []FieldType{Text, Integer, Number, Date, Boolean, Enum, Person, Persons, CadastralIDs, Reference}
+var fieldTypes = []FieldType{Text, Integer, Number, Date, Boolean, Enum, Person, Persons, CadastralIDs, Reference, File}
 
 // EntryDate is the name a Field.NotBefore uses for the entry's own date.
 const EntryDate = "entry_date"
@@ -161,6 +166,11 @@ func (t Type) Validate() error {
 		return invalid(fmt.Sprintf("register name %q: use 1–44 lower-case latin letters, digits and _, starting with a letter", short(t.Name)),
 			fmt.Sprintf("име на регистър %q: използвайте 1–44 малки латински букви, цифри и _, започващо с буква", short(t.Name)))
 	}
+	if t.Name == "case_files" {
+		// Case files are listed beside the registers under a cadastral
+		// object (/related, GetFeatureInfo) under this name.
+		return invalid("register name case_files is reserved for the case files", "името case_files е запазено за преписките")
+	}
 	if strings.TrimSpace(t.TitleBG) == "" || strings.TrimSpace(t.TitleEN) == "" {
 		return invalid(fmt.Sprintf("register %s: both title_bg and title_en are required", t.Name),
 			fmt.Sprintf("регистър %s: нужни са заглавия на български и английски (title_bg, title_en)", t.Name))
@@ -180,7 +190,7 @@ func (t Type) Validate() error {
 		case seen[f.Name]:
 			return invalid(where+": appears twice", whereBG+": повтаря се")
 		case !slices.Contains(fieldTypes, f.Type):
-			return invalid(fmt.Sprintf("%s: type %q is not one of text, integer, number, date, boolean, enum, person, persons, cadastral_ids, reference", where, short(string(f.Type))),
+			return invalid(fmt.Sprintf("%s: type %q is not one of text, integer, number, date, boolean, enum, person, persons, cadastral_ids, reference, file", where, short(string(f.Type))),
 				fmt.Sprintf("%s: типът %q не е от допустимите", whereBG, short(string(f.Type))))
 		case strings.TrimSpace(f.TitleBG) == "" || strings.TrimSpace(f.TitleEN) == "":
 			return invalid(where+": both title_bg and title_en are required", whereBG+": нужни са заглавия на български и английски")
@@ -235,6 +245,9 @@ type Store struct {
 	pool *pgxpool.Pool
 	// afterWrite runs after every committed write (see OnWrite).
 	afterWrite func(context.Context)
+	// docs creates dossier documents and reads files (UseDocuments,
+	// dossier.go).
+	docs *documents.Store
 }
 
 // NewStore returns a Store on pool.

@@ -211,13 +211,19 @@ func coerce(t Type, f Field, v any) (any, error) {
 				fmt.Sprintf("%s не е от допустимите стойности: %s", shortValue(v), strings.Join(f.Values, ", ")))
 		}
 		return s, nil
-	case Integer, Reference:
+	case Integer, Reference, File:
 		n, ok := toInt(v)
+		if !ok && f.Type == File {
+			return bad("a document id", "номер на документ")
+		}
 		if !ok {
 			return bad("an integer", "цяло число")
 		}
 		if f.Type == Reference && n <= 0 {
 			return bad("an entry id", "номер на вписване")
+		}
+		if f.Type == File && n <= 0 {
+			return bad("a document id", "номер на документ")
 		}
 		return n, nil
 	case Number:
@@ -393,6 +399,21 @@ func checkRefs(ctx context.Context, tx pgx.Tx, t Type, e *Entry) error {
 			}
 			if err != nil {
 				return postgis.Translate(err, "registers: reference check")
+			}
+		}
+		if f.Type == File {
+			// The document must exist when the entry is written; documents
+			// are never deleted (000012), so it stays.
+			var contentVersion int
+			err := tx.QueryRow(ctx, `SELECT content_version FROM documents WHERE id = $1`, v).Scan(&contentVersion)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fieldInvalid(t, f, fmt.Sprintf("document %v does not exist", v), fmt.Sprintf("документ № %v не съществува", v))
+			}
+			if err != nil {
+				return postgis.Translate(err, "registers: file check")
+			}
+			if contentVersion == 0 {
+				return fieldInvalid(t, f, fmt.Sprintf("document %v has no file yet", v), fmt.Sprintf("документ № %v още няма файл", v))
 			}
 		}
 		if f.Unique {
