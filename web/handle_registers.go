@@ -37,6 +37,8 @@ type RegisterStore interface {
 	// RelatedFor: the entries on a cadastral object as the viewer may see
 	// them (the access rules are the engine's, shared with WMS).
 	RelatedFor(ctx context.Context, identifier string, v access.Viewer) ([]registers.ShownGroup, error)
+	// The dossier, case files and file fields of entries (handle_dossier.go).
+	DossierStore
 }
 
 // PersonStore is what the web layer needs of persons and legal entities
@@ -235,7 +237,11 @@ type entryJSON struct {
 	CreatedBy   string         `json:"created_by,omitempty"`
 	UpdatedAt   string         `json:"updated_at,omitempty"`
 	UpdatedBy   string         `json:"updated_by,omitempty"`
-	Links       []link         `json:"links"`
+	// Files are the documents of the file fields the caller may see
+	// (withFiles, handle_dossier.go); Data keeps a file field's document id
+	// for staff only.
+	Files map[string]fileJSON `json:"files,omitempty"`
+	Links []link              `json:"links"`
 }
 
 func fmtTime(t time.Time) string {
@@ -436,12 +442,15 @@ func (s *Server) handleEntryList(w http.ResponseWriter, r *http.Request) error {
 	if format != "" {
 		return s.exportEntries(w, r, rv, q, format)
 	}
-	out := []entryJSON{}
-	n, err := searchVisible(r.Context(), s.registers, rv, q, func(p entryJSON, _ registers.Entry) error {
-		out = append(out, p)
+	out, entries := []entryJSON{}, []registers.Entry{}
+	n, err := searchVisible(r.Context(), s.registers, rv, q, func(p entryJSON, e registers.Entry) error {
+		out, entries = append(out, p), append(entries, e)
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := withFiles(r.Context(), s.registers, rv, entries, out); err != nil {
 		return err
 	}
 	links := []link{{Href: r.URL.RequestURI(), Rel: "self", Type: "application/json"}}
@@ -546,7 +555,7 @@ func writeEntries(ctx context.Context, store RegisterStore, rv registerView, q r
 	if err := tw.Row(header); err != nil {
 		return started, err
 	}
-	_, err = searchVisible(ctx, store, rv, q, func(p entryJSON, _ registers.Entry) error {
+	write := func(p entryJSON) error {
 		row := []any{p.ID, p.Number, p.Date, p.Status, strings.Join(p.Identifiers, "; ")}
 		for _, f := range fields {
 			row = append(row, fieldValue(p, f))
@@ -555,7 +564,38 @@ func writeEntries(ctx context.Context, store RegisterStore, rv registerView, q r
 			row = append(row, p.Version, p.UpdatedAt, p.UpdatedBy)
 		}
 		return tw.Row(row)
+	}
+	// A register with file fields looks up their documents a batch of rows
+	// at a time (one query each), so memory stays flat.
+	const fileBatch = 500
+	var batch []entryJSON
+	var batchEntries []registers.Entry
+	flush := func() error {
+		if err := withFiles(ctx, store, rv, batchEntries, batch); err != nil {
+			return err
+		}
+		for _, p := range batch {
+			if err := write(p); err != nil {
+				return err
+			}
+		}
+		batch, batchEntries = batch[:0], batchEntries[:0]
+		return nil
+	}
+	withFileFields := len(fileFields(rv)) > 0
+	_, err = searchVisible(ctx, store, rv, q, func(p entryJSON, e registers.Entry) error {
+		if !withFileFields {
+			return write(p)
+		}
+		batch, batchEntries = append(batch, p), append(batchEntries, e)
+		if len(batch) < fileBatch {
+			return nil
+		}
+		return flush()
 	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
 	if err != nil {
 		return started, err
 	}
@@ -612,6 +652,9 @@ func fieldValue(p entryJSON, f registers.Field) any {
 			return nil
 		}
 		return strings.Join(names, "; ")
+	}
+	if f.Type == registers.File {
+		return fileCell(p, f)
 	}
 	return cellValue(p.Data[f.Name])
 }
@@ -691,6 +734,11 @@ func (s *Server) handleEntryCreate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	outs := []entryJSON{out}
+	if err := withFiles(r.Context(), s.registers, rv, []registers.Entry{created}, outs); err != nil {
+		return err
+	}
+	out = outs[0]
 	w.Header().Set("Location", "/api/registers/"+rv.Type.Name+"/entries/"+strconv.FormatInt(created.ID, 10))
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -707,8 +755,12 @@ func (s *Server) entryOf(r *http.Request, rv registerView) (registers.Entry, err
 	return e, err
 }
 
+// handleEntryGet answers GET /api/registers/{name}/entries/{id}: the entry
+// as the caller may see it, with the documents of its file fields and, for
+// staff who may read the register, its dossier and case files
+// (handle_dossier.go).
 func (s *Server) handleEntryGet(w http.ResponseWriter, r *http.Request) error {
-	rv, _, err := s.visibleRegister(r, mux.Vars(r)["name"])
+	rv, v, err := s.visibleRegister(r, mux.Vars(r)["name"])
 	if err != nil {
 		return err
 	}
@@ -720,7 +772,16 @@ func (s *Server) handleEntryGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	outs := []entryJSON{out}
+	if err := withFiles(r.Context(), s.registers, rv, []registers.Entry{e}, outs); err != nil {
+		return err
+	}
+	out = outs[0]
+	full, err := s.entryExtras(r.Context(), rv, v, e, out)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, full)
 	return nil
 }
 
@@ -756,6 +817,11 @@ func (s *Server) handleEntryUpdate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	outs := []entryJSON{out}
+	if err := withFiles(r.Context(), s.registers, rv, []registers.Entry{updated}, outs); err != nil {
+		return err
+	}
+	out = outs[0]
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -794,40 +860,6 @@ func (s *Server) handleEntryHistory(w http.ResponseWriter, r *http.Request) erro
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"register": rv.Type.Name, "entry_id": e.ID, "current_version": e.Version, "versions": out})
-	return nil
-}
-
-// handleRelated answers GET /api/cadastre/{identifier}/related: the
-// entries on that object and on everything below it, grouped by register;
-// the public sees published registers only, their public fields, masked.
-func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request) error {
-	id, err := parseIdentifier(mux.Vars(r)["identifier"], "identifier")
-	if err != nil {
-		return err
-	}
-	type group struct {
-		Register string      `json:"register"`
-		TitleBG  string      `json:"title_bg"`
-		TitleEN  string      `json:"title_en"`
-		Entries  []entryJSON `json:"entries"`
-	}
-	out := []group{}
-	if s.registers != nil {
-		// registers.RelatedFor holds the rules (which registers, which
-		// fields, masking); WMS GetFeatureInfo uses the same.
-		groups, err := s.registers.RelatedFor(r.Context(), id.String(), access.FromContext(r.Context()))
-		if err != nil {
-			return err
-		}
-		for _, g := range groups {
-			gj := group{Register: g.Register, TitleBG: g.TitleBG, TitleEN: g.TitleEN, Entries: []entryJSON{}}
-			for _, e := range g.Entries {
-				gj.Entries = append(gj.Entries, shownOut(e))
-			}
-			out = append(out, gj)
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"identifier": id.String(), "registers": out})
 	return nil
 }
 
@@ -1273,7 +1305,20 @@ func (s *Server) fillRegistersPage(r *http.Request, rv registerView, d *regPageD
 		return err
 	}
 	hrefs := map[string]string{}
-	d.Matched, err = searchVisible(r.Context(), s.registers, rv, q, func(e entryJSON, _ registers.Entry) error {
+	var shown []entryJSON
+	var entries []registers.Entry
+	d.Matched, err = searchVisible(r.Context(), s.registers, rv, q, func(e entryJSON, entry registers.Entry) error {
+		shown, entries = append(shown, e), append(entries, entry)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The names and sizes of the file fields' files (handle_dossier.go).
+	if err := withFiles(r.Context(), s.registers, rv, entries, shown); err != nil {
+		return err
+	}
+	for _, e := range shown {
 		row := regPageRow{Entry: e}
 		for _, id := range e.Identifiers {
 			row.Objects = append(row.Objects, regPageObject{ID: id, MapHref: s.mapHref(r.Context(), id, hrefs)})
@@ -1287,10 +1332,6 @@ func (s *Server) fillRegistersPage(r *http.Request, rv registerView, d *regPageD
 			}
 		}
 		d.Rows = append(d.Rows, row)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	page := func(offset int) string {
 		v := url.Values{"r": {rv.Type.Name}, "offset": {strconv.Itoa(offset)}}

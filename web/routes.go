@@ -68,8 +68,53 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/api/persons", s.handle(s.handlePersonList)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/persons", s.handle(s.handlePersonCreate)).Methods(http.MethodPost)
 	r.Handle("/api/persons/{id:[0-9]+}", s.handle(s.handlePersonGet)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/api/cadastre/{identifier}/related", s.handle(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
+	// Registers and, for staff who may read them, case files (issue 7).
+	r.Handle("/api/cadastre/{identifier}/related", s.handle(s.handleCadastreRelated)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/reports", s.handle(s.handleReportList)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/reports/{name}", s.handle(s.handleReport)).Methods(http.MethodGet, http.MethodHead)
+
+	// Documents, the official document register, case files and tasks
+	// (issue 7: handle_documents.go, handle_cases.go).
+	get, post := []string{http.MethodGet, http.MethodHead}, http.MethodPost
+	r.Handle("/api/document-types", s.handle(s.handleDocTypeList)).Methods(get...)
+	r.Handle("/api/document-types", s.handle(s.handleDocTypeCreate)).Methods(post)
+	r.Handle("/api/odr", s.handle(s.handleODRGet)).Methods(get...)
+	r.Handle("/api/odr", s.handle(s.handleODRPut)).Methods(http.MethodPut)
+	r.Handle("/api/odr/entries", s.handle(s.handleODREntries)).Methods(get...)
+	r.Handle("/api/odr/check", s.handle(s.handleODRCheck)).Methods(get...)
+	r.Handle("/api/odr/entries/{number}", s.handle(s.handleODREntry)).Methods(get...)
+	r.Handle("/api/odr/entries/{id:[0-9]+}/corrections", s.handle(s.handleODRCorrection)).Methods(post)
+	r.Handle("/api/documents", s.handle(s.handleDocumentCreate)).Methods(post)
+	r.Handle("/api/documents/{id:[0-9]+}", s.handle(s.handleDocumentGet)).Methods(get...)
+	r.Handle("/api/documents/{id:[0-9]+}/content", s.handle(s.handleDocumentContent)).Methods(get...)
+	r.Handle("/api/documents/{id:[0-9]+}/versions", s.handle(s.handleDocumentVersion)).Methods(post)
+	r.Handle("/api/documents/{id:[0-9]+}/registration", s.handle(s.handleDocumentRegistration)).Methods(post)
+	r.Handle("/api/services", s.handle(s.handleServiceList)).Methods(get...)
+	r.Handle("/api/services", s.handle(s.handleServiceCreate)).Methods(post)
+	r.Handle("/api/services/{code}", s.handle(s.handleServiceGet)).Methods(get...)
+	r.Handle("/api/case-files", s.handle(s.handleCaseList)).Methods(get...)
+	r.Handle("/api/case-files", s.handle(s.handleCaseOpen)).Methods(post)
+	// {id} of a case file is its id or its number.
+	r.Handle("/api/case-files/{id}", s.handle(s.handleCaseGet)).Methods(get...)
+	r.Handle("/api/case-files/{id}/items", s.handle(s.handleCaseItemAdd)).Methods(post)
+	r.Handle("/api/case-files/{id}/items/{item:[0-9]+}", s.handle(s.handleCaseItemRemove)).Methods(http.MethodDelete)
+	r.Handle("/api/case-files/{id}/links", s.handle(s.handleCaseLinks)).Methods(post, http.MethodDelete)
+	r.Handle("/api/case-files/{id}/close", s.handle(s.handleCaseClose)).Methods(post)
+	r.Handle("/api/case-files/{id}/access-code", s.handle(s.handleCaseAccessCode)).Methods(post)
+	r.Handle("/api/case-files/{id}/tasks", s.handle(s.handleCaseTaskAdd)).Methods(post)
+	r.Handle("/api/tasks", s.handle(s.handleTaskList)).Methods(get...)
+	r.Handle("/api/tasks/{id:[0-9]+}", s.handle(s.handleTaskGet)).Methods(get...)
+	r.Handle("/api/tasks/{id:[0-9]+}", s.handle(s.handleTaskUpdate)).Methods(http.MethodPatch)
+	r.Handle("/api/tasks/{id:[0-9]+}/complete", s.handle(s.handleTaskUpdate)).Methods(post)
+	r.Handle("/api/tasks/{id:[0-9]+}/{action:cancel|reopen}", s.handle(s.handleTaskState)).Methods(post)
+
+	// Citizen tracking (Art. 123, handle_track.go): public; the access
+	// code travels in POST bodies only.
+	r.Handle("/track", s.handle(s.handleTrackPage)).Methods(get...)
+	r.Handle("/track", s.handle(s.handleTrackForm)).Methods(post)
+	r.Handle("/track/documents/{id:[0-9]+}", s.handle(s.handleTrackDocument)).Methods(post)
+	r.Handle("/api/track", s.handle(s.handleTrackAPI)).Methods(post)
+	// Register entries' files and dossiers, and their case files (handle_dossier.go).
+	s.dossierRoutes(r)
 	return r
 }

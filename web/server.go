@@ -14,6 +14,8 @@ import (
 	"munigis/access"
 	"munigis/accounts"
 	"munigis/audit"
+	"munigis/casefiles"
+	"munigis/documents"
 	"munigis/layers"
 	"munigis/spatial"
 )
@@ -56,6 +58,54 @@ type AuditLog interface {
 	List(ctx context.Context, f audit.Filter) ([]audit.Entry, int64, error)
 }
 
+// DocumentStore is what the web layer needs of documents, their content,
+// the nomenclature of document types and the official document register
+// (package documents, *documents.Store).
+type DocumentStore interface {
+	Settings(ctx context.Context) (documents.Settings, error)
+	SetSettings(ctx context.Context, st documents.Settings) (documents.Settings, error)
+	Types(ctx context.Context) ([]documents.Type, error)
+	CreateType(ctx context.Context, t documents.Type, template *documents.Upload) (documents.Type, error)
+	Create(ctx context.Context, d documents.NewDocument) (documents.Document, error)
+	Get(ctx context.Context, id int64) (documents.Document, error)
+	AddVersion(ctx context.Context, id int64, version int, f documents.Upload) (documents.Document, error)
+	Versions(ctx context.Context, id int64) ([]documents.ContentVersion, error)
+	Content(ctx context.Context, id int64, contentVersion int) (documents.FileInfo, []byte, error)
+	Register(ctx context.Context, documentID int64, typeCode string, receivedOn string) (documents.Registration, error)
+	Entry(ctx context.Context, number string) (documents.Registration, error)
+	Entries(ctx context.Context, q documents.EntryQuery) ([]documents.Registration, int64, error)
+	Correct(ctx context.Context, entryID int64, c documents.Correction) (documents.Correction, error)
+	Check(ctx context.Context, year int) (documents.Completeness, error)
+}
+
+// CaseStore is what the web layer needs of case files, services, tasks and
+// the citizen's view (package casefiles, *casefiles.Store).
+type CaseStore interface {
+	Services(ctx context.Context) ([]casefiles.Service, error)
+	Service(ctx context.Context, code string) (casefiles.Service, error)
+	CreateService(ctx context.Context, sv casefiles.Service) (casefiles.Service, error)
+	Open(ctx context.Context, o casefiles.Opening) (casefiles.Opened, error)
+	Get(ctx context.Context, id int64) (casefiles.CaseFile, error)
+	GetByNumber(ctx context.Context, number string) (casefiles.CaseFile, error)
+	List(ctx context.Context, q casefiles.Query) ([]casefiles.CaseFile, int64, error)
+	AddItem(ctx context.Context, caseID int64, section string, documentID, childCaseID *int64) (casefiles.Item, error)
+	RemoveItem(ctx context.Context, caseID, itemID int64, reason string, mayRemoveOfficial bool) (casefiles.Item, error)
+	Link(ctx context.Context, caseID int64, identifiers []string, features []casefiles.FeatureLink) (casefiles.CaseFile, error)
+	Unlink(ctx context.Context, caseID int64, identifiers []string, features []casefiles.FeatureLink) (casefiles.CaseFile, error)
+	Close(ctx context.Context, caseID int64, version int, status string) (casefiles.CaseFile, error)
+	NewAccessCode(ctx context.Context, caseID int64) (string, error)
+	AddTask(ctx context.Context, t casefiles.Task) (casefiles.Task, error)
+	Task(ctx context.Context, id int64) (casefiles.Task, error)
+	UpdateTask(ctx context.Context, u casefiles.TaskUpdate) (casefiles.Task, error)
+	CompleteTask(ctx context.Context, u casefiles.TaskUpdate) (casefiles.Task, error)
+	CancelTask(ctx context.Context, id int64, version int) (casefiles.Task, error)
+	ReopenTask(ctx context.Context, id int64, version int) (casefiles.Task, error)
+	Due(ctx context.Context, q casefiles.DueQuery) ([]casefiles.Task, error)
+	Related(ctx context.Context, identifier string) ([]casefiles.Summary, error)
+	Track(ctx context.Context, number, code string) (casefiles.Tracking, error)
+	TrackDocument(ctx context.Context, number, code string, documentID int64) (documents.FileInfo, []byte, error)
+}
+
 // Pinger checks that the database answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -80,6 +130,19 @@ type Config struct {
 	// TileMaxAge is the Cache-Control max-age of public tiles and TileJSON
 	// (default 60 s); private ones are never kept.
 	TileMaxAge time.Duration
+	// MaxFileBytes is the largest document file accepted, when the
+	// document store does not say (default 20 MiB, the store's default).
+	// An upload's body may be 1 MiB larger, for the other parts.
+	MaxFileBytes int64
+	// TrackFloor is the least time every citizen-tracking answer takes,
+	// found or not (default 300 ms), so that the timing does not tell a
+	// wrong number from a wrong access code (Art. 123).
+	TrackFloor time.Duration
+	// TrackPerMinute and TrackBurst limit tracking requests per client
+	// address (default 10 a minute, burst 5), so that numbers and codes
+	// cannot be enumerated.
+	TrackPerMinute int
+	TrackBurst     int
 }
 
 // Deps are the stores and services the server talks to, each through an
@@ -104,6 +167,12 @@ type Deps struct {
 	Registers RegisterStore
 	Persons   PersonStore
 	Property  PropertyStore
+	// Documents and Cases serve documents, the official document register,
+	// case files, tasks and the citizen's tracking (issue 7:
+	// handle_documents.go, handle_cases.go, handle_track.go); nil answers
+	// 404.
+	Documents DocumentStore
+	Cases     CaseStore
 }
 
 // Server serves munigis over HTTP.
@@ -122,6 +191,11 @@ type Server struct {
 	registers RegisterStore
 	persons   PersonStore
 	property  PropertyStore
+
+	// Documents, case files and tracking (issue 7).
+	documents DocumentStore
+	cases     CaseStore
+	track     *trackLimiter
 }
 
 // New returns a Server; call Handler or ListenAndServe.
@@ -141,6 +215,21 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{cfg: cfg, layers: d.Layers, db: d.DB, log: d.Log, accounts: d.Accounts, audit: d.Audit, tiles: d.Tiles,
 		ogc: map[string]http.Handler{"wms": d.WMS, "wfs": d.WFS, "ogcapi": d.OGCAPI}}
 	s.registers, s.persons, s.property = d.Registers, d.Persons, d.Property
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = 20 << 20
+	}
+	if cfg.TrackFloor == 0 {
+		cfg.TrackFloor = 300 * time.Millisecond
+	}
+	if cfg.TrackPerMinute == 0 {
+		cfg.TrackPerMinute = 10
+	}
+	if cfg.TrackBurst == 0 {
+		cfg.TrackBurst = 5
+	}
+	s.cfg = cfg
+	s.documents, s.cases = d.Documents, d.Cases
+	s.track = newTrackLimiter(cfg.TrackPerMinute, cfg.TrackBurst)
 	s.router = s.routes()
 	return s
 }

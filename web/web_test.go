@@ -15,6 +15,8 @@ import (
 	"munigis"
 	"munigis/access"
 	"munigis/accounts"
+	"munigis/casefiles"
+	"munigis/documents"
 	"munigis/internal/pgtest"
 	"munigis/layers"
 	"munigis/registers"
@@ -87,10 +89,12 @@ func newFixture(t testing.TB) fixture {
 	tiler := tiles.New(db.Pool, layers.NewStore(db.Pool), tiles.Config{})
 	ls := layers.NewStore(db.Pool)
 	regs := registers.NewStore(db.Pool)
+	docs := documents.NewStore(db.Pool, documents.Config{})
 	srv := web.New(web.Config{Version: "test"}, web.Deps{Layers: ls, DB: db.Pool, Log: log, Accounts: store,
 		Tiles: tiler, WFS: wfs.New(wfs.Deps{Layers: ls, Log: log}), OGCAPI: ogcapi.New(ogcapi.Deps{Layers: ls, Log: log}),
 		WMS:       wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{}), Related: regs}),
-		Registers: regs, Persons: persons.NewStore(db.Pool), Property: property.New(db.Pool)})
+		Registers: regs, Persons: persons.NewStore(db.Pool), Property: property.New(db.Pool),
+		Documents: docs, Cases: casefiles.NewStore(db.Pool, docs, nil)})
 	srv.AddTileRoutes()
 	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
@@ -321,6 +325,10 @@ func TestEveryRouteHidesInternalData(t *testing.T) {
 			"property_by_kind_and_use", "rentals_due"},
 		"id":         {"1"},
 		"identifier": {"68134.100.5", "68134.100.5.1"},
+		// Issue 7: a registration number (ODR entries, case files by
+		// number) and a service code.
+		"number": {"1-1-01.01.2026"},
+		"code":   {"2054"},
 		// The fixture's features are in tile 16/37388/24140.
 		"z": {"16"}, "x": {"37388"}, "y": {"24140"},
 	}

@@ -219,7 +219,7 @@ func TestCapabilities(t *testing.T) {
 			t.Errorf("admin's capabilities lack %s: %v", n, names)
 		}
 	}
-	if all := e.sqlInt(t, `SELECT count(*) FROM layers WHERE source IN ('local', 'register')`); int64(len(names)) != all {
+	if all := e.sqlInt(t, `SELECT count(*) FROM layers WHERE source IN ('local', 'register', 'case_files')`); int64(len(names)) != all {
 		t.Errorf("admin sees %d feature types, want every layer with features here (%d)", len(names), all)
 	}
 	var parcels elem

@@ -104,7 +104,12 @@ func (s *Service) related(ctx context.Context, v access.Viewer, l layers.Layer, 
 	for _, g := range groups {
 		ig := infoGroup{Register: g.Register, TitleBG: g.TitleBG, TitleEN: g.TitleEN, Entries: []infoEntry{}}
 		for _, e := range g.Entries {
-			ie := infoEntry{ID: e.ID, Href: "/api/registers/" + e.Register + "/entries/" + strconv.FormatInt(e.ID, 10),
+			href := "/api/registers/" + e.Register + "/entries/" + strconv.FormatInt(e.ID, 10)
+			if e.Register == "case_files" {
+				// Case files are not a register: they have their own API.
+				href = "/api/case-files/" + strconv.FormatInt(e.ID, 10)
+			}
+			ie := infoEntry{ID: e.ID, Href: href,
 				Number: e.Number, Date: e.Date, Status: e.Status, Fields: []infoField{}}
 			// g.Type holds only the fields this viewer may see.
 			for _, fd := range g.Type.Fields {
