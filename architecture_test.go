@@ -29,6 +29,9 @@ func TestImportRules(t *testing.T) {
 		"munigis/accounts":         {"munigis/web", "munigis/layers", "net/http"},
 		"munigis/gdalio":           {"munigis/web", "net/http"},
 		"munigis/demo":             {"munigis/web", "net/http"},
+		"munigis/workdays":         {"munigis/"},
+		"munigis/documents":        {"munigis/web", "munigis/layers", "munigis/access", "munigis/casefiles", "munigis/registers", "munigis/tiles", "net/http"},
+		"munigis/casefiles":        {"munigis/web", "munigis/layers", "munigis/access", "munigis/registers", "munigis/tiles", "net/http"},
 		"munigis/web":              {"github.com/jackc/", "munigis/internal/postgis", "munigis/gdalio", "munigis/demo", "munigis/migrations"},
 	}
 	// The OGC services under web/ follow web's rules.

@@ -24,3 +24,7 @@ scripts/bench-ogc.sh
 echo
 echo "### registers: searches and related lookups on 200,000 entries"
 scripts/bench-registers.sh
+
+echo
+echo "### case files: official register numbering under 16 clients, due lists over 100,000 tasks"
+scripts/bench-cases.sh

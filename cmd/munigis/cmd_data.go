@@ -27,8 +27,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ifEmpty := fs.Bool("if-empty", false, "load only when the cadastre is empty (used by make run)")
 	replace := fs.Bool("replace", false, "replace existing demo data (its history is kept)")
 	entries := fs.Int("register-entries", 0, "register entries to generate in all: 0 the default share of the parcels, -1 none")
+	caseFiles := fs.Int("case-files", 0, "case files to open and work: 0 one per 60 parcels (at least 50), -1 none")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: munigis demo [--parcels N] [--seed S] [--ekatte CODE] [--register-entries N] [--if-empty] [--replace]")
+		fmt.Fprintln(stderr, "Usage: munigis demo [--parcels N] [--seed S] [--ekatte CODE] [--register-entries N] [--case-files N] [--if-empty] [--replace]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -42,6 +43,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *entries < -1 {
 		return usagef("--register-entries must be -1 (none), 0 (the default) or a number of entries")
+	}
+	if *caseFiles < -1 {
+		return usagef("--case-files must be -1 (none), 0 (the default) or a number of case files")
+	}
+	if *caseFiles >= 0 && *entries < 0 {
+		return usagef("case files are opened by the demo's persons: --case-files needs the registers (drop --register-entries -1, or add --case-files -1)")
 	}
 	pool, err := connect(ctx)
 	if err != nil {
@@ -71,7 +78,48 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *entries >= 0 {
 		fmt.Fprint(stdout, sum.Registers.String())
 	}
-	return demoAccounts(ctx, pool, stdout)
+	if err := demoAccounts(ctx, pool, stdout); err != nil {
+		return err
+	}
+	if *caseFiles < 0 {
+		return nil
+	}
+	administration := ""
+	if sum.Town != "" {
+		administration = "Община " + sum.Town
+	}
+	return demoCaseFiles(ctx, pool, *caseFiles, *seed, administration, stdout, stderr)
+}
+
+// demoCaseFiles opens and works the demo's case files as the demo clerk,
+// planner and inspector, unless the register already holds case files
+// (they are never deleted, so a --replace leaves them).
+func demoCaseFiles(ctx context.Context, pool *pgxpool.Pool, n int, seed int64, administration string, stdout, stderr io.Writer) error {
+	var existing int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM case_files`).Scan(&existing); err != nil {
+		return err
+	}
+	if existing > 0 {
+		fmt.Fprintf(stdout, "case files: %d kept from before (case files are never deleted); no demo case files added\n", existing)
+		return nil
+	}
+	store := accounts.NewStore(pool, accounts.Config{})
+	ids := map[string]string{}
+	for _, name := range []string{"clerk", "planner", "inspector"} {
+		u, err := store.User(ctx, name)
+		if err != nil {
+			return fmt.Errorf("demo case files need the demo account %q: %w", name, err)
+		}
+		ids[name] = u.SystemID
+	}
+	start := time.Now()
+	c, err := demo.LoadCaseFiles(ctx, pool, demo.CaseOptions{Count: n, Seed: seed, Clerk: ids["clerk"], Planner: ids["planner"],
+		Inspector: ids["inspector"], Administration: administration, Progress: true}, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s  (in %s)\n", strings.TrimSuffix(c.String(), "\n"), time.Since(start).Round(time.Second))
+	return nil
 }
 
 // demoAccounts creates the demo units and one user per role, each with a

@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"munigis/audit"
+	"munigis/casefiles"
+	"munigis/documents"
 	"munigis/internal/postgis"
 	"munigis/layers"
 	"munigis/migrations"
@@ -23,6 +25,7 @@ import (
 	"munigis/web/remote"
 	"munigis/web/wfs"
 	"munigis/web/wms"
+	"munigis/workdays"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,20 +86,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// their layers are dropped, like a feature edit.
 	regs := registers.NewStore(pool)
 	regs.OnWrite(tiler.Sync)
+	// Documents, the official register and case files (issue 7). Case
+	// files are a map layer too, so their writes wait for the tiles.
+	docs := documents.NewStore(pool, documents.Config{MaxFileBytes: int64(cfg.MaxFileMB) << 20})
+	regs.UseDocuments(docs) // file fields and dossiers, with the same limits
+	cases := casefiles.NewStore(pool, docs, workdays.Bulgaria())
+	cases.OnWrite(tiler.Sync)
 	wmsService := wms.New(wms.Deps{Layers: store, Log: log,
 		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout}),
 		// Layers of other WMS servers (the cadastre agency's, say).
 		Remote: remote.New(remote.Config{}),
-		// GetFeatureInfo on a parcel lists its register entries.
-		Related: regs})
+		// GetFeatureInfo on a parcel lists its register entries and, for
+		// staff, its case files.
+		Related: relatedWithCases{regs: regs, cases: cases}})
 	wfsService := wfs.New(wfs.Deps{Layers: store, Log: log})
 	ogcService := ogcapi.New(ogcapi.Deps{Layers: store, Log: log})
 	srv := web.New(web.Config{
 		Addr: cfg.Addr, RequestTimeout: cfg.RequestTimeout, SecureCookies: cfg.SecureCookies, Version: version(),
-		TileMaxAge: cfg.TileMaxAge,
+		TileMaxAge: cfg.TileMaxAge, MaxFileBytes: int64(cfg.MaxFileMB) << 20, TrackPerMinute: cfg.TrackPerMinute,
 	}, web.Deps{Layers: store, DB: pool, Log: log, Accounts: cfg.accounts(pool),
 		Audit: audit.NewLog(pool), Tiles: tiler, WMS: wmsService, WFS: wfsService, OGCAPI: ogcService,
-		Registers: regs, Persons: persons.NewStore(pool), Property: property.New(pool)})
+		Registers: regs, Persons: persons.NewStore(pool), Property: property.New(pool),
+		Documents: docs, Cases: cases})
 	return srv.ListenAndServe(ctx, func(addr string) {
 		log.Info("munigis is serving", "addr", addr, "version", version())
 		_, port, _ := net.SplitHostPort(addr)

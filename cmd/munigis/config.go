@@ -34,8 +34,13 @@ type Config struct {
 	TileCacheMB int
 	// TileMaxAge is the Cache-Control max-age of public tiles.
 	TileMaxAge time.Duration
-	LogFormat  string
-	LogLevel   slog.Level
+	// MaxFileMB is the largest document file accepted (Art. 69(3) p. 4(б):
+	// the limit "set by the authority").
+	MaxFileMB int
+	// TrackPerMinute limits the citizen-tracking requests per address.
+	TrackPerMinute int
+	LogFormat      string
+	LogLevel       slog.Level
 }
 
 func loadConfig() (Config, error) {
@@ -47,7 +52,23 @@ func loadConfig() (Config, error) {
 		SessionMax:     24 * time.Hour,
 		TileCacheMB:    256,
 		TileMaxAge:     time.Minute,
+		MaxFileMB:      20,
+		TrackPerMinute: 10,
 		LogFormat:      env("MUNIGIS_LOG_FORMAT", "text"),
+	}
+	if s := os.Getenv("MUNIGIS_MAX_FILE_MB"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1024 {
+			return c, fmt.Errorf("MUNIGIS_MAX_FILE_MB=%q: give the largest document file in MB, from 1 to 1024", s)
+		}
+		c.MaxFileMB = n
+	}
+	if s := os.Getenv("MUNIGIS_TRACK_PER_MINUTE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 10000 {
+			return c, fmt.Errorf("MUNIGIS_TRACK_PER_MINUTE=%q: give how many case-tracking requests one address may make a minute (1 to 10000)", s)
+		}
+		c.TrackPerMinute = n
 	}
 	if s := os.Getenv("MUNIGIS_TILE_CACHE_MB"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -49,6 +49,7 @@ func commands() []command {
 		{"export", "export a layer to GPKG, GeoJSON, Shapefile or CSV", cmdExport},
 		{"layer", "list layers, define layer types, create layers", cmdLayer},
 		{"register", "list, define, search and export registers", cmdRegister},
+		{"odr", "the official document register: name, index, entries, completeness check", cmdODR},
 		{"user", "add, list and disable users; change a password", cmdUser},
 		{"unit", "add and list administrative units; set a unit head", cmdUnit},
 		{"token", "create, list and revoke API tokens", cmdToken},
