@@ -25,17 +25,19 @@ type mapText struct {
 	// The other cadastral objects, and the register entries on the one
 	// clicked (/api/cadastre/{identifier}/related).
 	Building, Unit, Registers, NoEntries, RelatedFailed string
+	// Track links the citizen's case tracking (/track, Art. 123).
+	Track string
 }
 
 var mapTexts = map[string]mapText{
 	"bg": {Lang: "bg", Title: "munigis – карта на общината", Layers: "Слоеве", SignIn: "Вход", Other: "English", OtherHref: "/?lang=en",
 		API: "API", Parcel: "Поземлен имот", Details: "данни", NoLayers: "Няма слоеве за показване.", Loading: "Зареждане…",
 		Building: "Сграда", Unit: "Самостоятелен обект", Registers: "Вписвания в регистрите", NoEntries: "Няма вписвания в регистрите.",
-		RelatedFailed: "Вписванията не могат да бъдат заредени."},
+		RelatedFailed: "Вписванията не могат да бъдат заредени.", Track: "Проверка на преписка"},
 	"en": {Lang: "en", Title: "munigis – the municipality's map", Layers: "Layers", SignIn: "Sign in", Other: "Български", OtherHref: "/",
 		API: "API", Parcel: "Land parcel", Details: "details", NoLayers: "No layers to show.", Loading: "Loading…",
 		Building: "Building", Unit: "Independent unit", Registers: "Register entries", NoEntries: "No register entries.",
-		RelatedFailed: "The register entries could not be loaded."},
+		RelatedFailed: "The register entries could not be loaded.", Track: "Track your case"},
 }
 
 // homePage is the map: MapLibre GL JS (embedded, /ui/), the per-viewer
@@ -67,7 +69,7 @@ html,body{margin:0;height:100%;font-family:system-ui,sans-serif}
 <div id="map" role="application" aria-label="{{.T.Title}}"></div>
 <div id="panel">
 <h1>munigis</h1>
-<div id="nav"><a id="signin" href="/login{{if eq .T.Lang "en"}}?lang=en{{end}}">{{with .User}}{{.}}{{else}}{{.T.SignIn}}{{end}}</a><a href="{{.T.OtherHref}}" id="other-lang">{{.T.Other}}</a><a href="/api/layers" title="JSON API">{{.T.API}}</a></div>
+<div id="nav"><a id="signin" href="/login{{if eq .T.Lang "en"}}?lang=en{{end}}">{{with .User}}{{.}}{{else}}{{.T.SignIn}}{{end}}</a><a href="{{.T.OtherHref}}" id="other-lang">{{.T.Other}}</a><a href="/track{{if eq .T.Lang "en"}}?lang=en{{end}}" id="track">{{.T.Track}}</a><a href="/api/layers" title="JSON API">{{.T.API}}</a></div>
 <h2>{{.T.Layers}}</h2>
 <div id="layers">{{.T.Loading}}</div>
 <div id="info" aria-live="polite"></div>
@@ -215,12 +217,15 @@ html,body{margin:0;height:100%;font-family:system-ui,sans-serif}
       for (const e of g.entries || []) {
         const li = document.createElement('li');
         const a = document.createElement('a');
-        a.href = '/api/registers/' + encodeURIComponent(g.register) + '/entries/' + encodeURIComponent(e.id);
+        // Case files (staff only) are not a register: their own API.
+        const cases = g.register === 'case_files';
+        a.href = cases ? '/api/case-files/' + encodeURIComponent(e.id)
+          : '/api/registers/' + encodeURIComponent(g.register) + '/entries/' + encodeURIComponent(e.id);
         a.textContent = e.number;
         li.append(a);
-        const more = [e.date, e.status].filter(Boolean).join(', ');
+        const more = (cases ? [e.name, e.opened_on, e.status] : [e.date, e.status]).filter(Boolean).join(', ');
         if (more) li.append(' ' + more);
-        const below = (e.identifiers || []).filter(x => x.startsWith(id + '.'));
+        const below = (e.identifiers || (e.identifier ? [e.identifier] : [])).filter(x => x.startsWith(id + '.'));
         if (below.length) {
           const s = document.createElement('span'); s.className = 'below'; s.textContent = ' ' + below.join(', ');
           li.append(s);
