@@ -105,6 +105,10 @@ func builtinDefaults() map[string]*Style {
 		outline("#9c6644", defaultOutline, 0), label("zone_code", defaultLabelSize, "#6f4518", scaleZoom16, 0)))
 	add("forestry_plan", "Горски отдели / Forest compartments", polygonRules("#2d6a4f", 0.35, "#1b4332", 1))
 	add("grassland", "Затревени площи / Grassland", polygonRules("#95d5b2", 0.35, "#52b788", 1))
+	// Case files by status (issue 7), as the MapLibre style: open ones
+	// stand out, closed and withdrawn ones recede.
+	add("case_files", "Преписки / Case files", append(thematic("status", false, 0.35, "#adb5bd",
+		"open", "#f08c00", "closed", "#868e96"), outline("#d9480f", 1.2, 3), label("number", defaultLabelSize, "#7f2704", scaleZoom16, 4)))
 	add("subsidy_areas", "Допустими площи / Eligible areas", []Rule{{Fill: &Fill{Color: mustColor("#ffd166", 0.2)},
 		Stroke: &Stroke{Color: mustColor("#e09f3e", 1), Width: 1.2, Dash: []float64{6, 4}}}})
 	streets := []Rule{{Name: "casing", Title: "улица / street", Stroke: &Stroke{Color: mustColor("#9a9a9a", 1), Width: 5}}}

@@ -132,7 +132,7 @@ func TestBuiltinStyles(t *testing.T) {
 		"cadastre_parcels": {"identifier", "land_use", "ownership"}, "regulation_plots": {"plot_number"},
 		"regulation_quarters": {"quarter_number"}, "regulation_lines": {"line_kind"}, "general_plan_zones": {"zone_code"},
 		"development_plan": {"zone_code"}, "street_segments": {"street_class", "street_name"}, "utility_lines": {"network"},
-		"utility_manholes": {"network"},
+		"utility_manholes": {"network"}, "case_files": {"status", "number"},
 	}
 	loadBuiltins()
 	for name, st := range defaults {

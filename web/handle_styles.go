@@ -175,6 +175,10 @@ func layerStyles(l layers.Layer, src string) []map[string]any {
 		colour := []any{"match", []any{"slice", []any{"coalesce", []any{"get", "zone_code"}, ""}, 0, 1},
 			"Ж", "#ffb4a2", "П", "#cdb4db", "О", "#95d5b2", "#ffe5b4"}
 		return append(fill(colour, 0.3, "#9c6644"), symbol("-label", "zone_code", 11, "#6f4518", 16, ""))
+	case "case_files":
+		// By status (issue 7): open case files stand out.
+		colour := []any{"match", []any{"get", "status"}, "open", "#f08c00", "closed", "#868e96", "#adb5bd"}
+		return append(fill(colour, 0.35, "#d9480f"), symbol("-label", "number", 11, "#7f2704", 16, ""))
 	case "forestry_plan":
 		return fill("#2d6a4f", 0.35, "#1b4332")
 	case "grassland":

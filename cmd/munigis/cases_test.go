@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"strings"
@@ -87,6 +89,36 @@ func TestCaseFilesEndToEnd(t *testing.T) {
 		t.Errorf("the public's related for %s: %d, lists case files: %v", parcel, code, hasCases(m))
 	}
 
+	// The case_files layer draws the case on its parcel for staff; for the
+	// public the layer does not exist.
+	var minx, miny, maxx, maxy float64
+	if err := db.Pool.QueryRow(context.Background(), `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_Expand(geom_3857, 5) e FROM features.cadastre_parcels WHERE identifier = $1) p`, parcel).Scan(&minx, &miny, &maxx, &maxy); err != nil {
+		t.Fatal(err)
+	}
+	getMap := func(auth string) (int, string, []byte) {
+		t.Helper()
+		u := fmt.Sprintf("%s/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=case_files&STYLES=&CRS=EPSG:3857&BBOX=%f,%f,%f,%f&WIDTH=64&HEIGHT=64&FORMAT=image/png&TRANSPARENT=TRUE",
+			base, minx, miny, maxx, maxy)
+		req, _ := http.NewRequest("GET", u, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), b
+	}
+	if code, ct, b := getMap(token); code != http.StatusOK || ct != "image/png" || !drawn(t, b) {
+		t.Errorf("clerk's GetMap of case_files on %s: %d %s, drawn %v", parcel, code, ct, ct == "image/png" && drawn(t, b))
+	}
+	if _, _, b := getMap(""); !strings.Contains(string(b), "LayerNotDefined") {
+		t.Errorf("the public's GetMap of case_files: %.200s", b)
+	}
+
 	// A citizen's application opened over HTTP, then followed with the code.
 	code, m := call("POST", "/api/case-files", token, `{"service":"2027","name":"Скица — ПИ `+parcel+`",
 		"identifiers":["`+parcel+`"],"document":{"name":"Заявление за скица","type":"application","received_via":"web"}}`)
@@ -146,6 +178,24 @@ func TestRelatedWithCases(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
+}
+
+// drawn reports whether a transparent PNG has any pixel drawn.
+func drawn(t *testing.T, b []byte) bool {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if _, _, _, a := img.At(x, y).RGBA(); a != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func mustJSON(t *testing.T, v any) string {
