@@ -2,6 +2,7 @@ package registers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"munigis/internal/postgis"
 	"munigis/registers/persons"
 	"munigis/spatial"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Query selects register entries. Every condition that is set must hold.
@@ -267,6 +270,43 @@ func (s *Store) Count(ctx context.Context, q Query) (int64, error) {
 		return 0, postgis.Translate(err, "registers: count")
 	}
 	return n, nil
+}
+
+// CountWithin counts the entries matching q if PostgreSQL can do it within
+// budget, and reports known false when it cannot: a search page must stay
+// fast (the issue asks p99 under 100 ms for free text) even when its
+// matches are too many to count quickly, and an API may then leave the
+// total out, as OGC API Features allows. The budget is a statement_timeout
+// local to the count's transaction, so the connection stays usable (a
+// cancelled context would close it).
+func (s *Store) CountWithin(ctx context.Context, q Query, budget time.Duration) (n int64, known bool, err error) {
+	types, err := s.Types(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	var args sqlArgs
+	where, err := s.where(ctx, &q, &args, types)
+	if err != nil {
+		return 0, false, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, false, postgis.Translate(err, "registers: count")
+	}
+	defer tx.Rollback(ctx)
+	ms := max(budget.Milliseconds(), 1)
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL statement_timeout = %d`, ms)); err != nil {
+		return 0, false, postgis.Translate(err, "registers: count")
+	}
+	err = tx.QueryRow(ctx, `SELECT count(*) FROM register_entries e`+where, args...).Scan(&n)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "57014" {
+		return 0, false, nil // over budget: the total is left unknown
+	}
+	if err != nil {
+		return 0, false, postgis.Translate(err, "registers: count")
+	}
+	return n, true, nil
 }
 
 // CountUpTo counts the entries matching q, but stops at limit: n is exact

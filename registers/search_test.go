@@ -473,3 +473,38 @@ func TestPublicView(t *testing.T) {
 		}
 	}
 }
+
+// TestCountWithin: a page's count either finishes within its budget or is
+// reported unknown without an error, and the connection it used still
+// works — a search never waits on counting.
+func TestCountWithin(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 3 {
+		mustCreate(t, e.store, e.property(fmt.Sprintf("CW-%d", i), e.parcels[i]))
+	}
+	q := registers.Query{Register: "municipal_property", Number: "CW-"}
+	n, known, err := e.store.CountWithin(ctx, q, 2*time.Second)
+	if err != nil || !known || n != 3 {
+		t.Fatalf("CountWithin = %d, %v, %v; want 3, known", n, known, err)
+	}
+	// Another transaction holds the table: the count waits, runs past its
+	// budget and gives up.
+	lock, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `LOCK TABLE register_entries IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, known, err = e.store.CountWithin(ctx, q, 50*time.Millisecond)
+	took := time.Since(start)
+	_ = lock.Rollback(ctx)
+	if err != nil || known || took > 2*time.Second {
+		t.Errorf("CountWithin past its budget = %d, %v, %v after %s; want unknown, no error, about 50 ms", n, known, err, took)
+	}
+	if got := numbers(t, e.store, q); len(got) != 3 {
+		t.Errorf("after a count over budget the search finds %v", got)
+	}
+}

@@ -905,3 +905,47 @@ func TestPropertyTimelineAndReports(t *testing.T) {
 		t.Errorf("unknown report: %d, want 404", code)
 	}
 }
+
+// TestRegisterSearchCountOverBudget: when the page's matches cannot be
+// counted within the budget (here another transaction holds the table, so
+// the count waits past it), the page still comes, without numberMatched,
+// with a next link when it is full — and in time.
+func TestRegisterSearchCountOverBudget(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	lock, err := f.pool.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	// ACCESS EXCLUSIVE blocks every read: the count (which runs first)
+	// waits past its 50 ms budget and gives up; the lock is released
+	// soon after, and the page (no budget) waits for that and comes.
+	if _, err := lock.Exec(ctx, `LOCK TABLE register_entries IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(400 * time.Millisecond)
+		_ = lock.Rollback(context.Background())
+	}()
+	start := time.Now()
+	code, body := f.do(t, "GET", "/api/registers/test_permits/entries?limit=1", f.clerk, "")
+	if code != 200 {
+		t.Fatalf("search: %d %s", code, body)
+	}
+	if strings.Contains(body, "numberMatched") {
+		t.Errorf("a count past its budget still gave numberMatched: %s", body)
+	}
+	l := decodeJSON[entryList](t, body)
+	if l.NumberReturned != 1 || l.link("next") == "" {
+		t.Errorf("a full page without a total: %d returned, next %q", l.NumberReturned, l.link("next"))
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the search took %s", took)
+	}
+	// Unlocked, the total is back.
+	code, body = f.do(t, "GET", "/api/registers/test_permits/entries?limit=1", f.clerk, "")
+	if l := decodeJSON[entryList](t, body); code != 200 || !strings.Contains(body, "numberMatched") || l.NumberMatched < 2 {
+		t.Errorf("unlocked: %d %s", code, body)
+	}
+}

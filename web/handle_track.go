@@ -342,21 +342,32 @@ func (s *Server) readTrackForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleTrackForm answers POST /track (form fields number, code, lang):
-// the page with the case, or with the one not-found message.
-func (s *Server) handleTrackForm(w http.ResponseWriter, r *http.Request) error {
-	floor, err := s.trackBegin(r)
+// beginTrackForm starts a tracking form's answer: the rate limit, the time
+// floor and the form. When it cannot go on (ok false) the answer is made,
+// or err is the one to make.
+func (s *Server) beginTrackForm(w http.ResponseWriter, r *http.Request) (floor func(), d trackPageData, ok bool, err error) {
+	floor, err = s.trackBegin(r)
 	if err == nil {
 		err = s.readTrackForm(w, r)
 	}
-	d := trackPageData{T: trackLang(r)}
-	if err != nil {
-		floor()
-		if munigis.ErrorCode(err) == munigis.Internal || err == errNoRoute {
-			return err
-		}
-		s.setRetryAfter(w, err)
-		return s.renderTrack(w, r, pageError(&d, err), d)
+	d = trackPageData{T: trackLang(r)}
+	if err == nil {
+		return floor, d, true, nil
+	}
+	floor()
+	if munigis.ErrorCode(err) == munigis.Internal || err == errNoRoute {
+		return nil, d, false, err
+	}
+	s.setRetryAfter(w, err)
+	return nil, d, false, s.renderTrack(w, r, pageError(&d, err), d)
+}
+
+// handleTrackForm answers POST /track (form fields number, code, lang):
+// the page with the case, or with the one not-found message.
+func (s *Server) handleTrackForm(w http.ResponseWriter, r *http.Request) error {
+	floor, d, ok, err := s.beginTrackForm(w, r)
+	if !ok {
+		return err
 	}
 	number, code := strings.TrimSpace(r.PostForm.Get("number")), strings.TrimSpace(r.PostForm.Get("code"))
 	t, err := s.cases.Track(r.Context(), number, code)
@@ -383,18 +394,9 @@ func (s *Server) setRetryAfter(w http.ResponseWriter, err error) {
 // number, code): the file of a document of the official section meant for
 // the applicant; anything else gets the not-found page.
 func (s *Server) handleTrackDocument(w http.ResponseWriter, r *http.Request) error {
-	floor, err := s.trackBegin(r)
-	if err == nil {
-		err = s.readTrackForm(w, r)
-	}
-	d := trackPageData{T: trackLang(r)}
-	if err != nil {
-		floor()
-		if munigis.ErrorCode(err) == munigis.Internal || err == errNoRoute {
-			return err
-		}
-		s.setRetryAfter(w, err)
-		return s.renderTrack(w, r, pageError(&d, err), d)
+	floor, d, ok, err := s.beginTrackForm(w, r)
+	if !ok {
+		return err
 	}
 	id, perr := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	var fi documents.FileInfo
