@@ -219,10 +219,102 @@ func (s *Store) Search(ctx context.Context, q Query, fn func(Entry) error) error
 	for _, t := range types {
 		byName[t.Name] = t
 	}
+	_, err = s.run(ctx, q, byName, types, false, fn)
+	return err
+}
+
+// probeWindow is how many of the newest entries a free-text page looks at
+// first (see Page).
+var probeWindow = 5000
+
+// Page runs Search for one page (q.Limit must not be NoLimit) and also
+// tells how many entries match in all when that is cheap to know, else -1.
+//
+// A free-text page is found in one of two ways, because neither is fast for
+// every word: a common word ("Троян" is in most addresses) is found at
+// once by walking the register's newest entries in order, while a rare one
+// is found at once through the trigram index, which for a common word
+// returns most of the register to be sorted. So the page first looks for
+// its matches among the newest probeWindow entries; when they fill the page
+// (the matches there are the newest of all, so the page is exact), the
+// word is common and counting it would cost more than the page: the total
+// is -1. Otherwise the page runs through the index; a page that is not
+// full tells the total, and a full one is counted within countBudget.
+func (s *Store) Page(ctx context.Context, q Query, countBudget time.Duration, fn func(Entry) error) (int64, error) {
+	if q.Limit == 0 {
+		q.Limit = DefaultLimit
+	}
+	if q.Limit == NoLimit {
+		return -1, invalid("a page needs a limit", "страницата трябва да има граница")
+	}
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		return -1, invalid(fmt.Sprintf("limit must be between 1 and %d", MaxLimit), fmt.Sprintf("limit трябва да е между 1 и %d", MaxLimit))
+	}
+	if q.Offset < 0 {
+		return -1, invalid("offset must not be negative", "offset не може да е отрицателен")
+	}
+	types, err := s.Types(ctx)
+	if err != nil {
+		return -1, err
+	}
+	byName := make(map[string]Type, len(types))
+	for _, t := range types {
+		byName[t.Name] = t
+	}
+	if strings.TrimSpace(q.Text) != "" && q.Offset+q.Limit <= probeWindow {
+		// The probe's rows are buffered: they are handed on only when
+		// they fill the page, else the indexed search answers alone.
+		var found []Entry
+		n, err := s.run(ctx, q, byName, types, true, func(e Entry) error {
+			found = append(found, e)
+			return nil
+		})
+		if err != nil {
+			return -1, err
+		}
+		if n == q.Limit {
+			for _, e := range found {
+				if err := fn(e); err != nil {
+					return -1, err
+				}
+			}
+			return -1, nil
+		}
+	}
+	n, err := s.run(ctx, q, byName, types, false, fn)
+	if err != nil {
+		return -1, err
+	}
+	if n < q.Limit && (n > 0 || q.Offset == 0) {
+		return int64(q.Offset + n), nil
+	}
+	total, known, err := s.CountWithin(ctx, q, countBudget)
+	if err != nil || !known {
+		return -1, err
+	}
+	return total, nil
+}
+
+// run runs the search of q, with probe limited to the newest probeWindow
+// entries of the registers q names (see Page), and returns how many
+// entries it passed to fn.
+func (s *Store) run(ctx context.Context, q Query, byName map[string]Type, types []Type, probe bool, fn func(Entry) error) (int, error) {
 	var args sqlArgs
 	where, err := s.where(ctx, &q, &args, types)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	if probe {
+		window := `SELECT p.id FROM register_entries p`
+		if q.Register != "" {
+			window += ` WHERE p.register = ` + args.add(q.Register)
+		}
+		window += ` ORDER BY p.entry_date DESC NULLS LAST, p.id DESC LIMIT ` + args.add(probeWindow)
+		if where == "" {
+			where = ` WHERE e.id IN (` + window + `)`
+		} else {
+			where += ` AND e.id IN (` + window + `)`
+		}
 	}
 	sql := `SELECT ` + entryColumns + ` FROM register_entries e` + where +
 		` ORDER BY e.entry_date DESC NULLS LAST, e.id DESC`
@@ -234,23 +326,25 @@ func (s *Store) Search(ctx context.Context, q Query, fn func(Entry) error) error
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return postgis.Translate(err, "registers: search")
+		return 0, postgis.Translate(err, "registers: search")
 	}
 	defer rows.Close()
+	n := 0
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
-			return fmt.Errorf("registers: search: %w", err)
+			return n, fmt.Errorf("registers: search: %w", err)
 		}
 		byName[e.Register].typed(e.Data)
+		n++
 		if err := fn(e); err != nil {
-			return err
+			return n, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return postgis.Translate(err, "registers: search")
+		return n, postgis.Translate(err, "registers: search")
 	}
-	return nil
+	return n, nil
 }
 
 // Count returns how many entries match q (Limit and Offset do not

@@ -33,8 +33,9 @@ type RegisterStore interface {
 	Get(ctx context.Context, id int64) (registers.Entry, error)
 	History(ctx context.Context, id int64) ([]registers.Version, error)
 	Search(ctx context.Context, q registers.Query, fn func(registers.Entry) error) error
-	// CountWithin counts a search's matches if it can within budget.
-	CountWithin(ctx context.Context, q registers.Query, budget time.Duration) (int64, bool, error)
+	// Page is Search for one page, with the total when it is cheap to
+	// know (else -1).
+	Page(ctx context.Context, q registers.Query, countBudget time.Duration, fn func(registers.Entry) error) (int64, error)
 	// RelatedFor: the entries on a cadastral object as the viewer may see
 	// them (the access rules are the engine's, shared with WMS).
 	RelatedFor(ctx context.Context, identifier string, v access.Viewer) ([]registers.ShownGroup, error)
@@ -404,7 +405,7 @@ func searchQuery(r *http.Request, rv registerView) (registers.Query, error) {
 // search on a common word can match most of a register, and counting it
 // all would cost more than the page (issue 6: p99 under 100 ms). Past the
 // budget the total is left out.
-const countBudget = 50 * time.Millisecond
+const countBudget = 30 * time.Millisecond
 
 // hasNext says whether a page of limit entries starting at offset, of which
 // returned came back, has a next page: by the total when it is known (n ≥
@@ -419,29 +420,22 @@ func hasNext(offset, limit, returned int, n int64) bool {
 // searchVisible runs the search and calls fn with each entry as the
 // caller may see it, and returns how many match in all: -1 when that is
 // not known (q has no limit — an export does not count first — or the
-// count ran past countBudget). For the public the engine
-// matches free text against the public fields only, so that a hit cannot
-// confirm a guessed name or an internal note.
+// store found it too costly to count: registers.Store.Page). For the
+// public the engine matches free text against the public fields only, so
+// that a hit cannot confirm a guessed name or an internal note.
 func searchVisible(ctx context.Context, store RegisterStore, rv registerView, q registers.Query, fn func(entryJSON, registers.Entry) error) (int64, error) {
 	q.Register, q.Public = rv.Type.Name, !rv.Full
-	n := int64(-1)
-	if q.Limit != registers.NoLimit {
-		c, known, err := store.CountWithin(ctx, q, countBudget)
-		if err != nil {
-			return 0, err
-		}
-		if known {
-			n = c
-		}
-	}
-	err := store.Search(ctx, q, func(e registers.Entry) error {
+	each := func(e registers.Entry) error {
 		p, err := entryOut(rv, e)
 		if err != nil {
 			return err
 		}
 		return fn(p, e)
-	})
-	return n, err
+	}
+	if q.Limit == registers.NoLimit {
+		return -1, store.Search(ctx, q, each)
+	}
+	return store.Page(ctx, q, countBudget, each)
 }
 
 // handleEntryList answers GET /api/registers/{name}/entries: a search,
