@@ -509,36 +509,31 @@ func TestCountWithin(t *testing.T) {
 	}
 }
 
-// TestPage: a free-text page is the same page as Search gives, whichever
-// way Page found it; its total is exact when cheap (a page that is not
-// full, or a word found through the index and counted within the budget)
-// and -1 for a word common enough to fill the page from the newest
-// entries.
+// TestPage: Page gives the same page as Search, and its total when cheap:
+// a page that is not full tells it, a full page without free text is
+// counted, a full free-text page is not (-1).
 func TestPage(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	defer registers.SetProbeWindow(4)()
-	add := func(n int, date, word string) {
+	add := func(n int, word string) {
 		for i := range n {
 			a := e.property(fmt.Sprintf("%s-%d", word, i), e.parcels[i])
-			a.Date = date
 			a.Data["description"] = "Имот " + word
 			mustCreate(t, e.store, a)
 		}
 	}
-	add(5, "2001-01-01", "Редкадума")  // old: outside the newest four
-	add(6, "2024-01-01", "Честадума")  // the newest
-	add(3, "2010-01-01", "Среднадума") // between
-	page := func(word string, limit, offset int) ([]string, int64) {
+	add(6, "Честадума")
+	add(3, "Среднадума")
+	page := func(q registers.Query) ([]string, int64) {
 		t.Helper()
+		q.Register = "municipal_property"
 		var got []string
-		q := registers.Query{Register: "municipal_property", Text: word, Limit: limit, Offset: offset}
 		total, err := e.store.Page(ctx, q, 2*time.Second, func(x registers.Entry) error {
 			got = append(got, x.Number)
 			return nil
 		})
 		if err != nil {
-			t.Fatalf("Page(%s): %v", word, err)
+			t.Fatalf("Page(%+v): %v", q, err)
 		}
 		var want []string
 		if err := e.store.Search(ctx, q, func(x registers.Entry) error {
@@ -548,23 +543,23 @@ func TestPage(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got, want) {
-			t.Errorf("Page(%s, %d, %d) = %v, Search gives %v", word, limit, offset, got, want)
+			t.Errorf("Page(%+v) = %v, Search gives %v", q, got, want)
 		}
 		return got, total
 	}
-	if got, total := page("честадума", 2, 0); len(got) != 2 || total != -1 {
-		t.Errorf("a common word: %v, total %d; want 2 and -1 (not counted)", got, total)
+	if got, total := page(registers.Query{Text: "честадума", Limit: 2}); len(got) != 2 || total != -1 {
+		t.Errorf("a full free-text page: %v, total %d; want 2 and -1 (not counted)", got, total)
 	}
-	if got, total := page("chestaduma", 3, 1); len(got) != 3 || total != -1 {
-		t.Errorf("a common word in Latin, second page: %v, total %d", got, total)
+	if got, total := page(registers.Query{Text: "chestaduma", Limit: 4, Offset: 4}); len(got) != 2 || total != 6 {
+		t.Errorf("the last free-text page, in Latin: %v, total %d; want 2 of 6", got, total)
 	}
-	if got, total := page("редкадума", 2, 0); len(got) != 2 || total != 5 {
-		t.Errorf("a word found through the index: %v, total %d; want 2 of 5", got, total)
-	}
-	if got, total := page("среднадума", 10, 0); len(got) != 3 || total != 3 {
+	if got, total := page(registers.Query{Text: "среднадума", Limit: 10}); len(got) != 3 || total != 3 {
 		t.Errorf("a page that is not full: %v, total %d; want 3 of 3", got, total)
 	}
-	if got, total := page("нищоподобно", 10, 0); len(got) != 0 || total != 0 {
+	if got, total := page(registers.Query{Number: "Честадума-", Limit: 2}); len(got) != 2 || total != 6 {
+		t.Errorf("a full page without free text: %v, total %d; want 2 of 6 (counted)", got, total)
+	}
+	if got, total := page(registers.Query{Text: "нищоподобно", Limit: 10}); len(got) != 0 || total != 0 {
 		t.Errorf("no match: %v, total %d", got, total)
 	}
 }
