@@ -209,12 +209,18 @@ func (s *Server) handleCaseOpen(w http.ResponseWriter, r *http.Request) error {
 				}
 				o.Document.File = f
 			}
+			if err := s.readableFeatures(r, o.Features); err != nil {
+				return err
+			}
 			var err error
 			opened, err = s.cases.Open(r.Context(), o)
 			return err
 		})
 	} else {
 		if err := s.decode(w, r, &o); err != nil {
+			return err
+		}
+		if err := s.readableFeatures(r, o.Features); err != nil {
 			return err
 		}
 		opened, err = s.cases.Open(r.Context(), o)
@@ -332,6 +338,9 @@ func (s *Server) handleCaseLinks(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.Identifiers[i] = id.String()
 	}
+	if err := s.readableFeatures(r, in.Features); err != nil {
+		return err
+	}
 	id, err := s.caseID(r)
 	if err != nil {
 		return err
@@ -346,6 +355,18 @@ func (s *Server) handleCaseLinks(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, caseOut(c))
+	return nil
+}
+
+// readableFeatures refuses a link to a feature of a layer the caller may
+// not read, answering as if the layer did not exist: a case file must not
+// become a way to learn of (or pin) internal layers.
+func (s *Server) readableFeatures(r *http.Request, fs []casefiles.FeatureLink) error {
+	for _, f := range fs {
+		if _, _, err := s.visibleLayer(r, f.Layer); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

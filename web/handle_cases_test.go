@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -349,4 +350,32 @@ func expandMatching(tpl string, fill map[string][]string) []string {
 		out = append(out, expandMatching(tpl[:start]+v+tpl[end+1:], fill)...)
 	}
 	return out
+}
+
+// TestCaseFeatureLinksNeedTheLayer: a feature of a layer the caller may not
+// read cannot be linked (nor does the answer tell the layer exists), while
+// a readable layer's feature can.
+func TestCaseFeatureLinksNeedTheLayer(t *testing.T) {
+	f := newCaseFixture(t, web.Config{})
+	ctx := context.Background()
+	o := f.openCase(t, f.clerk)
+	var parcelID int64
+	if err := f.pool.Pool.QueryRow(ctx, `SELECT id FROM features.cadastre_parcels LIMIT 1`).Scan(&parcelID); err != nil {
+		t.Fatal(err)
+	}
+	// Clerks read every layer by the default grant of 000005; take it away
+	// for utility_lines' sake, keeping the public layers readable.
+	if _, err := f.pool.Pool.Exec(ctx, `UPDATE grants SET revoked_at = now(), revoked_by = 'test'
+		WHERE subject = 'clerk' AND object_kind = 'layer' AND revoked_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/api/case-files/%d/links", o.CaseFile.ID)
+	code, body := f.do(t, "POST", path, f.clerk, `{"features":[{"layer":"utility_lines","feature_id":1}]}`)
+	if code != 404 || !strings.Contains(body, `layer \"utility_lines\" does not exist`) {
+		t.Errorf("linking an internal layer's feature: %d %s; want 404 as for a missing layer", code, body)
+	}
+	code, body = f.do(t, "POST", path, f.clerk, fmt.Sprintf(`{"features":[{"layer":"cadastre_parcels","feature_id":%d}]}`, parcelID))
+	if code != 200 || !strings.Contains(body, `"layer":"cadastre_parcels"`) {
+		t.Errorf("linking a public layer's feature: %d %s", code, body)
+	}
 }
