@@ -25,7 +25,6 @@ import (
 	"munigis/web/remote"
 	"munigis/web/wfs"
 	"munigis/web/wms"
-	"munigis/workdays"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -90,7 +89,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// files are a map layer too, so their writes wait for the tiles.
 	docs := documents.NewStore(pool, documents.Config{MaxFileBytes: int64(cfg.MaxFileMB) << 20})
 	regs.UseDocuments(docs) // file fields and dossiers, with the same limits
-	cases := casefiles.NewStore(pool, docs, workdays.Bulgaria())
+	cases := casefiles.NewStore(pool, docs, cfg.calendar())
 	cases.OnWrite(tiler.Sync)
 	wmsService := wms.New(wms.Deps{Layers: store, Log: log,
 		Renderer: render.New(pool, store, render.Config{Timeout: cfg.RequestTimeout}),

@@ -8,12 +8,14 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"munigis/accounts"
 	"munigis/internal/postgis"
+	"munigis/workdays"
 )
 
 // Config is every setting munigis reads, from MUNIGIS_* variables and
@@ -39,8 +41,12 @@ type Config struct {
 	MaxFileMB int
 	// TrackPerMinute limits the citizen-tracking requests per address.
 	TrackPerMinute int
-	LogFormat      string
-	LogLevel       slog.Level
+	// DaysOff and WorkingDays are the days the Council of Ministers (or
+	// the mayor) declares off or working, beyond the public holidays:
+	// deadlines in working days count them.
+	DaysOff, WorkingDays []time.Time
+	LogFormat            string
+	LogLevel             slog.Level
 }
 
 func loadConfig() (Config, error) {
@@ -62,6 +68,18 @@ func loadConfig() (Config, error) {
 			return c, fmt.Errorf("MUNIGIS_MAX_FILE_MB=%q: give the largest document file in MB, from 1 to 1024", s)
 		}
 		c.MaxFileMB = n
+	}
+	for _, v := range []struct {
+		name string
+		to   *[]time.Time
+	}{{"MUNIGIS_DAYS_OFF", &c.DaysOff}, {"MUNIGIS_WORKING_DAYS", &c.WorkingDays}} {
+		for _, f := range strings.FieldsFunc(os.Getenv(v.name), func(r rune) bool { return r == ',' || r == ' ' }) {
+			d, err := time.Parse(time.DateOnly, f)
+			if err != nil {
+				return c, fmt.Errorf("%s: %q is not a date; give dates as YYYY-MM-DD separated by commas, such as 2026-12-28,2026-12-29", v.name, f)
+			}
+			*v.to = append(*v.to, d)
+		}
 	}
 	if s := os.Getenv("MUNIGIS_TRACK_PER_MINUTE"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -145,6 +163,19 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// calendar is the working-day calendar: the public holidays and the days
+// declared off or working.
+func (c Config) calendar() *workdays.Calendar {
+	cal := workdays.Bulgaria()
+	for _, d := range c.DaysOff {
+		cal.DayOff(d)
+	}
+	for _, d := range c.WorkingDays {
+		cal.WorkingDay(d)
+	}
+	return cal
 }
 
 func (c Config) logger(w io.Writer) *slog.Logger {
