@@ -509,21 +509,25 @@ func TestCountWithin(t *testing.T) {
 	}
 }
 
-// TestPage: Page gives the same page as Search, and its total when cheap:
-// a page that is not full tells it, a full page without free text is
-// counted, a full free-text page is not (-1).
+// TestPage: Page gives the same page as Search, whichever way it found it
+// (among the newest entries, or through the trigram index), and its total
+// when cheap: a page that is not full tells it, a full page without free
+// text is counted, a full free-text page is not (-1).
 func TestPage(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	add := func(n int, word string) {
+	defer registers.SetTextWindow(4)()
+	add := func(n int, date, word string) {
 		for i := range n {
 			a := e.property(fmt.Sprintf("%s-%d", word, i), e.parcels[i])
+			a.Date = date
 			a.Data["description"] = "Имот " + word
 			mustCreate(t, e.store, a)
 		}
 	}
-	add(6, "Честадума")
-	add(3, "Среднадума")
+	add(5, "2001-01-01", "Редкадума")  // old: outside the newest four
+	add(6, "2024-01-01", "Честадума")  // the newest
+	add(3, "2010-01-01", "Среднадума") // between
 	page := func(q registers.Query) ([]string, int64) {
 		t.Helper()
 		q.Register = "municipal_property"
@@ -548,10 +552,13 @@ func TestPage(t *testing.T) {
 		return got, total
 	}
 	if got, total := page(registers.Query{Text: "честадума", Limit: 2}); len(got) != 2 || total != -1 {
-		t.Errorf("a full free-text page: %v, total %d; want 2 and -1 (not counted)", got, total)
+		t.Errorf("a common word, found among the newest: %v, total %d; want 2 and -1 (not counted)", got, total)
+	}
+	if got, total := page(registers.Query{Text: "redkaduma", Limit: 2, Offset: 1}); len(got) != 2 || total != -1 {
+		t.Errorf("an old word in Latin, through the index: %v, total %d; want 2 and -1", got, total)
 	}
 	if got, total := page(registers.Query{Text: "chestaduma", Limit: 4, Offset: 4}); len(got) != 2 || total != 6 {
-		t.Errorf("the last free-text page, in Latin: %v, total %d; want 2 of 6", got, total)
+		t.Errorf("the last free-text page: %v, total %d; want 2 of 6", got, total)
 	}
 	if got, total := page(registers.Query{Text: "среднадума", Limit: 10}); len(got) != 3 || total != 3 {
 		t.Errorf("a page that is not full: %v, total %d; want 3 of 3", got, total)
