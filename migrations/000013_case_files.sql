@@ -289,7 +289,9 @@ CREATE INDEX case_file_features_feature ON case_file_features (layer, feature_id
 CREATE INDEX case_file_features_geom_3857 ON case_file_features USING gist (geom_3857);
 
 -- Stamps a link and copies a feature's geometry from its layer's table
--- (only local layers have one); an update may only unlink, once.
+-- (only local layers have one); an update may only unlink, once. Any table
+-- of links with linked_at/by and unlinked_at/by may use it (000014's
+-- case_file_entries does); TG_ARGV[0] names the link in the message.
 CREATE FUNCTION munigis_case_link_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -318,7 +320,8 @@ BEGIN
     IF OLD.unlinked_at IS NOT NULL OR to_jsonb(NEW) - 'unlinked_at' - 'unlinked_by'
                                       IS DISTINCT FROM to_jsonb(OLD) - 'unlinked_at' - 'unlinked_by' THEN
         RAISE EXCEPTION USING ERRCODE = 'MG043',
-            MESSAGE = 'a link of a case file to the map is never changed; it can only be unlinked once';
+            MESSAGE = coalesce(TG_ARGV[0], 'a link of a case file to the map')
+                      || ' is never changed; it can only be unlinked once';
     END IF;
     NEW.unlinked_at := date_trunc('second', now());
     NEW.unlinked_by := munigis_actor();

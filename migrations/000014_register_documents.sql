@@ -83,28 +83,10 @@ CREATE TABLE case_file_entries (
 CREATE UNIQUE INDEX case_file_entries_live ON case_file_entries (entry_id, case_file_id) WHERE unlinked_at IS NULL;
 CREATE INDEX case_file_entries_case ON case_file_entries (case_file_id);
 
-CREATE FUNCTION munigis_case_file_entry_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        NEW.linked_at := date_trunc('second', now());
-        NEW.linked_by := munigis_actor();
-        NEW.unlinked_at := NULL;
-        NEW.unlinked_by := NULL;
-        RETURN NEW;
-    END IF;
-    IF OLD.unlinked_at IS NOT NULL
-       OR (NEW.id, NEW.case_file_id, NEW.entry_id, NEW.linked_at, NEW.linked_by)
-          IS DISTINCT FROM (OLD.id, OLD.case_file_id, OLD.entry_id, OLD.linked_at, OLD.linked_by) THEN
-        RAISE EXCEPTION USING ERRCODE = 'MG051',
-            MESSAGE = 'a link of a register entry to a case file is never changed; it can only be unlinked once';
-    END IF;
-    NEW.unlinked_at := date_trunc('second', now());
-    NEW.unlinked_by := munigis_actor();
-    RETURN NEW;
-END $$;
+-- Stamped and guarded like the case files' links to the map (000013):
+-- linked once, unlinked once, nothing else ever changes.
 CREATE TRIGGER guard BEFORE INSERT OR UPDATE ON case_file_entries
-    FOR EACH ROW EXECUTE FUNCTION munigis_case_file_entry_guard();
+    FOR EACH ROW EXECUTE FUNCTION munigis_case_link_guard('a link of a register entry to a case file');
 CREATE TRIGGER no_delete BEFORE DELETE ON case_file_entries
     FOR EACH ROW EXECUTE FUNCTION munigis_forbid_change('links of register entries to case files');
 CREATE TRIGGER no_truncate BEFORE TRUNCATE ON case_file_entries

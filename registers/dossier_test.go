@@ -338,6 +338,15 @@ func TestCaseFileLink(t *testing.T) {
 	if _, err := e.pool.Exec(context.Background(), `DELETE FROM case_file_entries`); err == nil {
 		t.Error("case_file_entries rows can be deleted")
 	}
+	// Linked once, unlinked once (the guard shared with the map links).
+	for _, sql := range []string{
+		`UPDATE case_file_entries SET linked_by = 'someone'`,
+		`UPDATE case_file_entries SET unlinked_at = now(), unlinked_by = 'again'`,
+	} {
+		if _, err := e.pool.Exec(context.Background(), sql); err == nil || !strings.Contains(err.Error(), "a link of a register entry to a case file is never changed") {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
 }
 
 // TestDossierConcurrentLink: clerks filing the same document at once get
