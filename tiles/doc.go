@@ -40,7 +40,10 @@
 // Each tile query runs under a context deadline of Config.Timeout (default
 // 5 s; pgx cancels the statement in the server when it expires), and at most
 // Config.MaxConcurrent tile queries run at once, so that a storm of slow
-// tiles cannot take every pooled connection from the rest of munigis.
+// tiles cannot take every pooled connection from the rest of munigis; of
+// those, at most Config.MaxConcurrentGeneral are generalised low-zoom
+// queries, so that a few heavy tiles at a time finish inside the deadline
+// rather than many sharing the CPU and all missing it.
 // Concurrent requests for the same uncached tile share one query.
 //
 // # Caching and invalidation

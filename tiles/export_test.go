@@ -23,3 +23,16 @@ func HoldSlotsForTest(t *Tiler) (release func()) {
 		}
 	}
 }
+
+// HoldGeneralSlotsForTest takes every generalised-query slot of t, as slow
+// low-zoom tiles would, until release is called.
+func HoldGeneralSlotsForTest(t *Tiler) (release func()) {
+	for i := 0; i < cap(t.semGeneral); i++ {
+		t.semGeneral <- struct{}{}
+	}
+	return func() {
+		for i := 0; i < cap(t.semGeneral); i++ {
+			<-t.semGeneral
+		}
+	}
+}

@@ -51,6 +51,13 @@ type Config struct {
 	// MaxConcurrent caps the tile queries running at once (3/4 of the
 	// pool's connections, at least 1).
 	MaxConcurrent int
+	// MaxConcurrentGeneral caps, within MaxConcurrent, the generalised
+	// (below the detail zoom) queries running at once (a quarter of
+	// MaxConcurrent, at least 1). One low-zoom tile of a big layer costs
+	// a hundred detail tiles; a dozen of them sharing two cores each ran
+	// past Timeout under load, where a few at a time finish well inside
+	// it and the rest wait (QueueTimeout) without holding a connection.
+	MaxConcurrentGeneral int
 	// CacheBytes bounds the tile cache (256 MB); negative disables it.
 	CacheBytes int64
 	// CatalogMaxAge bounds how long the layer catalog is kept in memory
@@ -82,6 +89,10 @@ func (c *Config) defaults(pool *pgxpool.Pool) {
 	if c.MaxConcurrent <= 0 {
 		c.MaxConcurrent = max(1, int(pool.Config().MaxConns)*3/4)
 	}
+	if c.MaxConcurrentGeneral <= 0 {
+		c.MaxConcurrentGeneral = max(1, c.MaxConcurrent/4)
+	}
+	c.MaxConcurrentGeneral = min(c.MaxConcurrentGeneral, c.MaxConcurrent)
 	if c.CacheBytes == 0 {
 		c.CacheBytes = 256 << 20
 	}
@@ -149,11 +160,13 @@ type Tiler struct {
 	cfg   Config
 	cache *Cache
 	sem   chan struct{}
+	// semGeneral holds the generalised queries' slots, taken before sem.
+	semGeneral chan struct{}
 
 	flightMu sync.Mutex
 	flight   map[string]*call
 
-	catMu sync.Mutex
+	catMu sync.RWMutex
 	cat   map[string]layers.Layer
 	catAt time.Time
 
@@ -183,7 +196,8 @@ func New(pool *pgxpool.Pool, store *layers.Store, cfg Config) *Tiler {
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	return &Tiler{pool: pool, store: store, cfg: cfg, cache: c,
-		sem: make(chan struct{}, cfg.MaxConcurrent), flight: map[string]*call{},
+		sem: make(chan struct{}, cfg.MaxConcurrent), semGeneral: make(chan struct{}, cfg.MaxConcurrentGeneral),
+		flight: map[string]*call{},
 		syncID: hex.EncodeToString(id)}
 }
 
@@ -208,20 +222,32 @@ func (t *Tiler) InvalidateAll() {
 // the catalog, refreshed on catalog notifications (see Listen) and at least
 // every Config.CatalogMaxAge. A missing layer is munigis.NotFound.
 func (t *Tiler) Layer(ctx context.Context, name string) (layers.Layer, error) {
-	t.catMu.Lock()
-	defer t.catMu.Unlock()
-	if t.cat == nil || time.Since(t.catAt) > t.cfg.CatalogMaxAge {
-		all, err := t.store.Layers(ctx)
-		if err != nil {
-			return layers.Layer{}, err
-		}
-		t.cat = make(map[string]layers.Layer, len(all))
-		for _, l := range all {
-			t.cat[l.Name] = l
-		}
-		t.catAt = time.Now()
+	// Every tile request reads the catalog: readers share the lock, and
+	// only a reload takes it alone.
+	t.catMu.RLock()
+	cat := t.cat
+	if cat != nil && time.Since(t.catAt) > t.cfg.CatalogMaxAge {
+		cat = nil
 	}
-	l, ok := t.cat[name]
+	t.catMu.RUnlock()
+	if cat == nil {
+		t.catMu.Lock()
+		if t.cat == nil || time.Since(t.catAt) > t.cfg.CatalogMaxAge {
+			all, err := t.store.Layers(ctx)
+			if err != nil {
+				t.catMu.Unlock()
+				return layers.Layer{}, err
+			}
+			t.cat = make(map[string]layers.Layer, len(all))
+			for _, l := range all {
+				t.cat[l.Name] = l
+			}
+			t.catAt = time.Now()
+		}
+		cat = t.cat
+		t.catMu.Unlock()
+	}
+	l, ok := cat[name]
 	if !ok {
 		return layers.Layer{}, munigis.Errorf(munigis.NotFound, "layer %q does not exist", name)
 	}
@@ -246,20 +272,25 @@ func ParseTile(zs, xs, ys string) (maptile.Tile, error) {
 
 // key is the cache key of r: the tile, then each layer with its attributes.
 func (r Request) key() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%d/%d", r.Tile.Z, r.Tile.X, r.Tile.Y)
+	// Appended by hand: this runs for every tile request, cached or not.
+	b := make([]byte, 0, 64)
+	b = strconv.AppendUint(b, uint64(r.Tile.Z), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(r.Tile.X), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(r.Tile.Y), 10)
 	for _, s := range r.Layers {
-		b.WriteString("|")
-		b.WriteString(s.Layer.Name)
-		b.WriteString(":")
+		b = append(b, '|')
+		b = append(b, s.Layer.Name...)
+		b = append(b, ':')
 		for i, a := range s.Attributes {
 			if i > 0 {
-				b.WriteString(",")
+				b = append(b, ',')
 			}
-			b.WriteString(a.Name)
+			b = append(b, a.Name...)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // Tile returns the tile r asks for, from the cache or built in PostGIS.
@@ -328,17 +359,27 @@ func encode(data []byte) Tile {
 
 // Render builds the tile in PostGIS, bypassing the cache.
 func (t *Tiler) Render(ctx context.Context, r Request) ([]byte, error) {
-	q, args := t.SQL(r)
+	q, args, general := t.sql(r)
 	if q == "" {
 		return nil, nil
 	}
 	wait, cancelWait := context.WithTimeout(ctx, t.cfg.QueueTimeout)
+	defer cancelWait()
+	busy := func() error {
+		return munigis.Wrap(munigis.Unavailable, wait.Err(), "the server is busy building tiles; try again")
+	}
+	if general {
+		select {
+		case t.semGeneral <- struct{}{}:
+		case <-wait.Done():
+			return nil, busy()
+		}
+		defer func() { <-t.semGeneral }()
+	}
 	select {
 	case t.sem <- struct{}{}:
-		cancelWait()
 	case <-wait.Done():
-		cancelWait()
-		return nil, munigis.Wrap(munigis.Unavailable, wait.Err(), "the server is busy building tiles; try again")
+		return nil, busy()
 	}
 	defer func() { <-t.sem }()
 	// The query's own deadline starts once it has a slot.
@@ -371,6 +412,12 @@ func pixel(z maptile.Zoom) float64 {
 // attributes and whether each is generalised at this zoom, so that pgx's
 // statement cache prepares it once.
 func (t *Tiler) SQL(r Request) (string, []any) {
+	q, args, _ := t.sql(r)
+	return q, args
+}
+
+// sql is SQL, also telling whether a layer is generalised at r's zoom.
+func (t *Tiler) sql(r Request) (string, []any, bool) {
 	z := int(r.Tile.Z)
 	var parts []string
 	general := false
@@ -388,13 +435,13 @@ func (t *Tiler) SQL(r Request) (string, []any) {
 		parts = append(parts, t.layerSQL(l, s.Attributes, g))
 	}
 	if len(parts) == 0 {
-		return "", nil
+		return "", nil, false
 	}
 	args := []any{z, int64(r.Tile.X), int64(r.Tile.Y)}
 	if general {
 		args = append(args, pixel(r.Tile.Z))
 	}
-	return "SELECT " + strings.Join(parts, "\n || "), args
+	return "SELECT " + strings.Join(parts, "\n || "), args, general
 }
 
 // layerSQL is one layer's part of the tile statement: $1, $2, $3 are z, x,

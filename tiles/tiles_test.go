@@ -269,3 +269,33 @@ func TestTilesQueueForASlot(t *testing.T) {
 		t.Errorf("slot freed after 100 ms: %v", err)
 	}
 }
+
+// Slow low-zoom tiles take only their own share of the slots: while every
+// generalised slot is busy, a z12 tile waits (and gives up "busy"), and a
+// z16 tile is still built at once.
+func TestTilesGeneralisedShareOfSlots(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	store := layers.NewStore(db.Pool)
+	l, err := store.Layer(ctx, "cadastre_parcels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := []tiles.LayerSpec{{Layer: l, Attributes: l.Type.Attributes}}
+	tiler := tiles.New(db.Pool, store, tiles.Config{CacheBytes: -1, MaxConcurrent: 4, MaxConcurrentGeneral: 1,
+		QueueTimeout: 300 * time.Millisecond})
+	release := tiles.HoldGeneralSlotsForTest(tiler)
+	defer release()
+
+	_, err = tiler.Render(ctx, tiles.Request{Layers: spec, Tile: maptile.New(37388, 24140, 16).Parent().Parent().Parent().Parent()})
+	if munigis.ErrorCode(err) != munigis.Unavailable || !strings.Contains(munigis.ErrorMessage(err), "busy") {
+		t.Fatalf("z12 tile with the generalised slots taken: %v, want Unavailable saying busy", err)
+	}
+	start := time.Now()
+	if _, err := tiler.Render(ctx, tiles.Request{Layers: spec, Tile: maptile.New(37388, 24140, 16)}); err != nil {
+		t.Fatalf("z16 tile with the generalised slots taken: %v", err)
+	}
+	if waited := time.Since(start); waited > 250*time.Millisecond {
+		t.Errorf("the z16 tile waited %v: detail tiles must not queue behind low-zoom ones", waited)
+	}
+}
