@@ -3,7 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,7 +27,48 @@ type TileStore interface {
 // maxTileLayers caps the layers of one multi-layer tile request.
 const maxTileLayers = 32
 
-var layerNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+// validLayerName matches ^[a-z][a-z0-9_]{0,62}$ without a regular
+// expression: it runs once per layer of every tile request.
+func validLayerName(name string) bool {
+	if len(name) == 0 || len(name) > 63 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// tilePath splits /tiles/{name}/{z}/{x}/{y}.mvt. It is how both the router's
+// tile route and the server's shortcut for tiles (Server.dispatch) read a
+// tile URL, so the two cannot disagree.
+func tilePath(path string) (name, z, x, y string, ok bool) {
+	rest, ok := strings.CutPrefix(path, "/tiles/")
+	if !ok {
+		return "", "", "", "", false
+	}
+	if rest, ok = strings.CutSuffix(rest, ".mvt"); !ok {
+		return "", "", "", "", false
+	}
+	var parts [4]string
+	for i := 3; i > 0; i-- {
+		j := strings.LastIndexByte(rest, '/')
+		if j < 0 {
+			return "", "", "", "", false
+		}
+		parts[i], rest = rest[j+1:], rest[:j]
+	}
+	parts[0] = rest
+	for _, p := range parts {
+		if p == "" || strings.IndexByte(p, '/') >= 0 {
+			return "", "", "", "", false
+		}
+	}
+	return parts[0], parts[1], parts[2], parts[3], true
+}
 
 // tileLayers resolves the comma-separated layer list of a tile URL. A layer
 // the caller may not read is NotFound exactly like a missing one. It also
@@ -39,17 +80,15 @@ func (s *Server) tileLayers(r *http.Request, list string) ([]tiles.LayerSpec, bo
 	if len(names) > maxTileLayers {
 		return nil, false, munigis.Errorf(munigis.Invalid, "a tile may combine at most %d layers", maxTileLayers)
 	}
-	seen := map[string]bool{}
 	specs := make([]tiles.LayerSpec, 0, len(names))
 	internal := false
-	for _, name := range names {
-		if !layerNameRe.MatchString(name) {
+	for i, name := range names {
+		if !validLayerName(name) {
 			return nil, false, munigis.Errorf(munigis.NotFound, "layer %q does not exist", name)
 		}
-		if seen[name] {
+		if slices.Contains(names[:i], name) {
 			return nil, false, munigis.Errorf(munigis.Invalid, "layer %q is named twice", name)
 		}
-		seen[name] = true
 		l, err := s.tiles.Layer(r.Context(), name)
 		if err != nil {
 			return nil, false, err
@@ -88,12 +127,15 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	if s.tiles == nil {
 		return errNoRoute
 	}
-	vars := mux.Vars(r)
-	t, err := tiles.ParseTile(vars["z"], vars["x"], vars["y"])
+	name, z, x, y, ok := tilePath(r.URL.Path)
+	if !ok {
+		return errNoRoute
+	}
+	t, err := tiles.ParseTile(z, x, y)
 	if err != nil {
 		return err
 	}
-	specs, internal, err := s.tileLayers(r, vars["name"])
+	specs, internal, err := s.tileLayers(r, name)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -74,9 +75,14 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		s.log.Info("request", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-			"query", r.URL.RawQuery, "status", rec.status, "bytes", rec.bytes,
-			"ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
+		// LogAttrs, asked first whether the level is on: a line per
+		// request, mostly cached tiles, should not cost more than the tile.
+		if ctx := r.Context(); s.log.Enabled(ctx, slog.LevelInfo) {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", requestID(ctx)),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("query", r.URL.RawQuery),
+				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+				slog.Float64("ms", float64(time.Since(start).Microseconds())/1000), slog.String("remote", r.RemoteAddr))
+		}
 	})
 }
 

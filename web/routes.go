@@ -19,7 +19,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{name}.json", s.handle(s.handleStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/ui/").Handler(s.handleUI()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/tiles/{name}/{z}/{x}/{y}.mvt", s.handle(s.handleTile)).Methods(http.MethodGet, http.MethodHead).Name("tile")
+	r.Handle("/tiles/{name}/{z}/{x}/{y}.mvt", s.tileHandler).Methods(http.MethodGet, http.MethodHead).Name("tile")
 	r.Handle("/tiles/{name}.json", s.handle(s.handleTileJSON)).Methods(http.MethodGet, http.MethodHead).Name("tilejson")
 
 	// OGC services. /ows picks WMS or WFS by the SERVICE parameter, as

@@ -16,6 +16,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+
+	"munigis/web"
 )
 
 // tileOf returns the tile of zoom z holding the EPSG:7801 point x, y.
@@ -381,5 +383,31 @@ func waitFor(t *testing.T, ok func() bool, what string) {
 			t.Fatalf("%s did not reach the tile within 2 s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The tile URL is read the same way by the router's route and by the
+// server's shortcut for tiles.
+func TestTilePath(t *testing.T) {
+	for path, want := range map[string]string{
+		"/tiles/cadastre_parcels/16/37388/24140.mvt":   "cadastre_parcels 16 37388 24140",
+		"/tiles/a,b/0/0/0.mvt":                         "a,b 0 0 0",
+		"/tiles/a/b/1/2/3.mvt":                         "",
+		"/tiles//1/2/3.mvt":                            "",
+		"/tiles/a/1//3.mvt":                            "",
+		"/tiles/a/1/2/3.pbf":                           "",
+		"/tiles/a/1/2.mvt":                             "",
+		"/tiles/a.json":                                "",
+		"/tile/a/1/2/3.mvt":                            "",
+		"/tiles/cadastre_parcels/16/37388/24140.mvt/x": "",
+	} {
+		name, z, x, y, ok := web.TilePath(path)
+		got := ""
+		if ok {
+			got = name + " " + z + " " + x + " " + y
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", path, got, want)
+		}
 	}
 }

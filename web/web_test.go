@@ -95,7 +95,6 @@ func newFixture(t testing.TB) fixture {
 		WMS:       wms.New(wms.Deps{Layers: ls, Log: log, Renderer: render.New(db.Pool, ls, render.Config{}), Related: regs}),
 		Registers: regs, Persons: persons.NewStore(db.Pool), Property: property.New(db.Pool),
 		Documents: docs, Cases: casefiles.NewStore(db.Pool, docs, nil)})
-	srv.AddTileRoutes()
 	return fixture{srv: srv, h: srv.Handler(), pool: db, store: store, token: raw, tiler: tiler}
 }
 
