@@ -20,6 +20,7 @@ package access
 
 import (
 	"context"
+	"slices"
 
 	"munigis/layers"
 )
@@ -192,12 +193,19 @@ func (v Viewer) CanEditNomenclatures() bool { return v.has(KindCases, Nomenclatu
 func (v Viewer) CanEditRegister(name string) bool { return v.has(KindRegister, name, Edit) }
 
 // Attributes returns the attributes of l that v may see: all of them for a
-// signed-in viewer who may read l, the public ones otherwise.
+// signed-in viewer who may read l, the public ones otherwise. When none is
+// hidden it is the catalog's own slice, clipped so that an append copies:
+// every tile and map request asks, and callers only read it.
 func (v Viewer) Attributes(l layers.Layer) []layers.Attribute {
-	all := v.SignedIn() && v.CanRead(l)
+	if len(l.Type.Attributes) == 0 {
+		return []layers.Attribute{} // a JSON list, never null
+	}
+	if (v.SignedIn() && v.CanRead(l)) || !slices.ContainsFunc(l.Type.Attributes, func(a layers.Attribute) bool { return a.Internal }) {
+		return slices.Clip(l.Type.Attributes)
+	}
 	out := make([]layers.Attribute, 0, len(l.Type.Attributes))
 	for _, a := range l.Type.Attributes {
-		if all || !a.Internal {
+		if !a.Internal {
 			out = append(out, a)
 		}
 	}
