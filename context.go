@@ -32,3 +32,16 @@ func Address(ctx context.Context) string {
 	s, _ := ctx.Value(addressKey{}).(string)
 	return s
 }
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before the answer (nginx's 499): nothing failed on the server, and
+// nothing can be sent.
+const StatusClientClosed = 499
+
+// ClientGone reports whether ctx, a request's context, ended because the
+// client closed the connection (it was cancelled, not timed out). Such a
+// request's error is the client's leaving, not a server failure: it is
+// logged as information, not as an error.
+func ClientGone(ctx context.Context) bool {
+	return ctx.Err() == context.Canceled
+}

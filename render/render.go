@@ -367,6 +367,9 @@ func markOutline(dst []float32, shape string, x, y, r float32) []float32 {
 }
 
 func (rd *Renderer) queryError(ctx context.Context, l layers.Layer, err error) error {
+	if munigis.ClientGone(ctx) {
+		return munigis.Wrap(munigis.Unavailable, err, "drawing layer %s was stopped: the client closed the request", l.Name)
+	}
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 		return munigis.Wrap(munigis.Unavailable, err, "drawing layer %s took longer than %s and was stopped; ask for a smaller area", l.Name, rd.cfg.Timeout)
 	}

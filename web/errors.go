@@ -45,6 +45,12 @@ func (s *Server) handle(fn handlerFunc) http.Handler {
 		if err == nil {
 			return
 		}
+		if munigis.ClientGone(r.Context()) {
+			s.log.Info("client closed the request", "request_id", requestID(r.Context()), "method", r.Method,
+				"path", r.URL.Path, "err", err.Error())
+			w.WriteHeader(munigis.StatusClientClosed)
+			return
+		}
 		if errors.Is(err, context.DeadlineExceeded) && munigis.ErrorCode(err) == munigis.Internal {
 			err = munigis.Wrap(munigis.Unavailable, err, "the request took longer than %s and was stopped; narrow it (smaller bbox, lower limit)", s.cfg.RequestTimeout)
 		}

@@ -531,7 +531,9 @@ func (s *Server) exportODR(w http.ResponseWriter, r *http.Request, q documents.E
 		pick(en, "Вид документ", "Document type"), pick(en, "Документ", "Document"),
 		pick(en, "Въведен на", "Entered at"), pick(en, "Въведен от", "Entered by"), pick(en, "Корекции", "Corrections")}
 	fail := func(err error) error {
-		s.log.Error("register export failed midway", "request_id", requestID(r.Context()), "register", "odr", "err", err.Error())
+		if !munigis.ClientGone(r.Context()) {
+			s.log.Error("register export failed midway", "request_id", requestID(r.Context()), "register", "odr", "err", err.Error())
+		}
 		panic(http.ErrAbortHandler)
 	}
 	if err := tw.Row(header); err != nil {

@@ -517,7 +517,9 @@ func (s *Server) exportEntries(w http.ResponseWriter, r *http.Request, rv regist
 		// The response is under way: log, and cut the connection so that
 		// the client sees a broken download rather than a short file that
 		// looks complete.
-		s.log.Error("register export failed midway", "request_id", requestID(r.Context()), "register", rv.Type.Name, "err", err.Error())
+		if !munigis.ClientGone(r.Context()) {
+			s.log.Error("register export failed midway", "request_id", requestID(r.Context()), "register", rv.Type.Name, "err", err.Error())
+		}
 		panic(http.ErrAbortHandler)
 	}
 	return err

@@ -451,3 +451,25 @@ func expand(tpl string, fill map[string][]string) []string {
 	}
 	return out
 }
+
+// A client that hangs up before the answer is not a server failure: the
+// request ends as 499 (logged as information), not as a 500 or a 503 that
+// says the server was too slow — through the JSON API and the OGC services.
+func TestClientGone(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{
+		"/api/layers/cadastre_parcels/features?limit=10",
+		"/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=cadastre_parcels&STYLES=&CRS=EPSG:3857&BBOX=2740000,5290000,2760000,5310000&WIDTH=256&HEIGHT=256&FORMAT=image/png",
+		"/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=munigis:cadastre_parcels&COUNT=10",
+		"/ogc/collections/cadastre_parcels/items?limit=10",
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req := httptest.NewRequest("GET", path, nil).WithContext(ctx)
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, req)
+		if rec.Code != munigis.StatusClientClosed {
+			t.Errorf("%s with the client gone: %d %s, want %d", path, rec.Code, rec.Body, munigis.StatusClientClosed)
+		}
+	}
+}

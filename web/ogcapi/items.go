@@ -344,7 +344,9 @@ func (s *Service) handleItems(w http.ResponseWriter, r *http.Request, l layers.L
 		}
 		// The status line is out: cut the connection so the client sees a
 		// broken body rather than a short, valid-looking page.
-		s.d.Log.Error("ogcapi: items stream failed", "path", r.URL.Path, "err", err.Error())
+		if !munigis.ClientGone(r.Context()) {
+			s.d.Log.Error("ogcapi: items stream failed", "path", r.URL.Path, "err", err.Error())
+		}
 		panic(http.ErrAbortHandler)
 	}
 	if !started {

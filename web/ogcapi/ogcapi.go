@@ -223,6 +223,11 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.DeadlineExceeded) && munigis.ErrorCode(err) == munigis.Internal {
 		err = munigis.Wrap(munigis.Unavailable, err, "the request took too long and was stopped; narrow it (smaller bbox, lower limit)")
 	}
+	if munigis.ClientGone(r.Context()) {
+		s.d.Log.Info("ogcapi: client closed the request", "method", r.Method, "path", r.URL.Path, "err", err.Error())
+		w.WriteHeader(munigis.StatusClientClosed)
+		return
+	}
 	code := munigis.ErrorCode(err)
 	st, ok := statusOf[code]
 	if !ok {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twpayne/go-geom"
 
+	"munigis"
 	"munigis/layers"
 	"munigis/spatial"
 )
@@ -185,7 +186,9 @@ func (s *Service) getFeature(w http.ResponseWriter, req *request) error {
 			}
 			// Headers and part of the body are gone; cutting the
 			// connection tells the client the document is incomplete.
-			s.d.Log.Error("wfs: GetFeature failed while streaming", "layer", q.layer.Name, "err", err.Error())
+			if !munigis.ClientGone(ctx) {
+				s.d.Log.Error("wfs: GetFeature failed while streaming", "layer", q.layer.Name, "err", err.Error())
+			}
 			panic(http.ErrAbortHandler)
 		}
 		left -= n

@@ -451,6 +451,11 @@ func asOWS(err error, locator string) *owsError {
 
 // fail writes err as an ows:ExceptionReport of version v.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, v version, err error) {
+	if munigis.ClientGone(r.Context()) {
+		s.d.Log.Info("wfs: client closed the request", "method", r.Method, "query", r.URL.RawQuery, "err", err.Error())
+		w.WriteHeader(munigis.StatusClientClosed)
+		return
+	}
 	oe := asOWS(err, "")
 	if oe.status >= 500 && oe.status != http.StatusNotImplemented {
 		s.d.Log.Error("wfs request failed", "method", r.Method, "query", r.URL.RawQuery, "status", oe.status, "err", err.Error())

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"munigis"
 	"munigis/render"
 )
 
@@ -15,6 +16,11 @@ import (
 // ServiceExceptionReport (text/xml in 1.3.0, application/vnd.ogc.se_xml in
 // 1.1.1). Internal causes are logged with the request, never shown.
 func (s *Service) exception(w http.ResponseWriter, r *http.Request, q *request, err error) {
+	if munigis.ClientGone(r.Context()) {
+		s.d.Log.Info("wms: client closed the request", "method", r.Method, "query", r.URL.RawQuery, "err", err.Error())
+		w.WriteHeader(munigis.StatusClientClosed)
+		return
+	}
 	we := asWMS(err)
 	if we.cause != nil {
 		s.d.Log.Error("wms request failed", "method", r.Method, "query", r.URL.RawQuery, "code", we.code, "err", we.cause.Error())
