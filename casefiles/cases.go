@@ -243,11 +243,39 @@ func (s *Store) GetByNumber(ctx context.Context, number string) (CaseFile, error
 	return s.Get(ctx, id)
 }
 
-func (s *Store) getDoc(ctx context.Context, q querier, id int64) (documents.Document, error) {
-	if tx, ok := q.(pgx.Tx); ok {
-		return s.docs.GetTx(ctx, tx, id)
+// fillDocuments sets the Document of every item that holds one, reading
+// them all at once.
+func (s *Store) fillDocuments(ctx context.Context, q querier, its []Item) error {
+	var ids []int64
+	for _, it := range its {
+		if it.DocumentID != nil {
+			ids = append(ids, *it.DocumentID)
+		}
 	}
-	return s.docs.Get(ctx, id)
+	if len(ids) == 0 {
+		return nil
+	}
+	var docs map[int64]documents.Document
+	var err error
+	if tx, ok := q.(pgx.Tx); ok {
+		docs, err = s.docs.GetManyTx(ctx, tx, ids)
+	} else {
+		docs, err = s.docs.GetMany(ctx, ids)
+	}
+	if err != nil {
+		return err
+	}
+	for i := range its {
+		if id := its[i].DocumentID; id != nil {
+			d, ok := docs[*id]
+			if !ok {
+				// documents are never deleted (migration 000012)
+				return fmt.Errorf("casefiles: item %d names document %d, which is missing", its[i].ID, *id)
+			}
+			its[i].Document = &d
+		}
+	}
+	return nil
 }
 
 func (s *Store) getCase(ctx context.Context, q querier, id int64) (CaseFile, error) {
@@ -264,14 +292,8 @@ func (s *Store) getCase(ctx context.Context, q querier, id int64) (CaseFile, err
 	if c.Items, err = items(ctx, q, id, 0); err != nil {
 		return CaseFile{}, err
 	}
-	for i := range c.Items {
-		if c.Items[i].DocumentID != nil {
-			d, err := s.getDoc(ctx, q, *c.Items[i].DocumentID)
-			if err != nil {
-				return CaseFile{}, err
-			}
-			c.Items[i].Document = &d
-		}
+	if err := s.fillDocuments(ctx, q, c.Items); err != nil {
+		return CaseFile{}, err
 	}
 	if c.Tasks, err = tasksOf(ctx, q, `t.case_file_id = $1 ORDER BY t.ordinal, t.id`, id); err != nil {
 		return CaseFile{}, err

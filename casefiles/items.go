@@ -151,15 +151,10 @@ func (s *Store) item(ctx context.Context, q querier, caseID, itemID int64) (Item
 	if len(its) == 0 {
 		return Item{}, notFound(fmt.Sprintf("case file %d has no item %d", caseID, itemID), fmt.Sprintf("преписка № %d няма елемент № %d", caseID, itemID))
 	}
-	it := its[0]
-	if it.DocumentID != nil {
-		d, err := s.getDoc(ctx, q, *it.DocumentID)
-		if err != nil {
-			return Item{}, err
-		}
-		it.Document = &d
+	if err := s.fillDocuments(ctx, q, its[:1]); err != nil {
+		return Item{}, err
 	}
-	return it, nil
+	return its[0], nil
 }
 
 // RemoveItem removes an item of an open case file with a reason. An item

@@ -50,31 +50,79 @@ func getDocument(ctx context.Context, q querier, id int64, lock bool) (Document,
 			return Document{}, postgis.Translate(err, "documents: lock document")
 		}
 	}
-	sql := `SELECT ` + documentColumns + documentFrom + ` WHERE d.id = $1`
-	var d Document
-	var sum, mediaType, fileName *string
-	var size, entryID *int64
-	err := q.QueryRow(ctx, sql, id).Scan(&d.ID, &d.Name, &d.TypeCode, &d.TypeName, &d.Direction, &d.Author,
-		&d.AuthorPersonID, &d.Signatory, &d.ReceivedVia, &d.ForApplicant, &d.ContentVersion,
-		&d.Version, &d.CreatedAt, &d.CreatedBy, &d.UpdatedAt, &d.UpdatedBy,
-		&sum, &size, &mediaType, &fileName, &entryID)
-	if noRows(err) {
+	ds, err := getDocuments(ctx, q, []int64{id})
+	if err != nil {
+		return Document{}, err
+	}
+	d, ok := ds[id]
+	if !ok {
 		return Document{}, documentNotFound(id)
 	}
-	if err != nil {
-		return Document{}, postgis.Translate(err, "documents: get document")
-	}
-	if sum != nil && size != nil && mediaType != nil && fileName != nil {
-		d.File = &FileInfo{SHA256: *sum, Size: *size, MediaType: *mediaType, FileName: *fileName}
-	}
-	if entryID != nil {
-		r, err := entryByID(ctx, q, *entryID)
-		if err != nil {
-			return Document{}, err
-		}
-		d.Registration = &r
-	}
 	return d, nil
+}
+
+// GetMany returns the documents with ids that exist, by id, each with its
+// registration: two queries however many there are (a case file lists
+// dozens). The caller decides whether the viewer may see them.
+func (s *Store) GetMany(ctx context.Context, ids []int64) (map[int64]Document, error) {
+	return getDocuments(ctx, s.pool, ids)
+}
+
+// GetManyTx is GetMany inside the caller's transaction.
+func (s *Store) GetManyTx(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]Document, error) {
+	return getDocuments(ctx, tx, ids)
+}
+
+func getDocuments(ctx context.Context, q querier, ids []int64) (map[int64]Document, error) {
+	out := make(map[int64]Document, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, `SELECT `+documentColumns+documentFrom+` WHERE d.id = ANY ($1)`, ids)
+	if err != nil {
+		return nil, postgis.Translate(err, "documents: get documents")
+	}
+	defer rows.Close()
+	entryOf := map[int64]int64{} // registration entry -> document
+	for rows.Next() {
+		var d Document
+		var sum, mediaType, fileName *string
+		var size, entryID *int64
+		if err := rows.Scan(&d.ID, &d.Name, &d.TypeCode, &d.TypeName, &d.Direction, &d.Author,
+			&d.AuthorPersonID, &d.Signatory, &d.ReceivedVia, &d.ForApplicant, &d.ContentVersion,
+			&d.Version, &d.CreatedAt, &d.CreatedBy, &d.UpdatedAt, &d.UpdatedBy,
+			&sum, &size, &mediaType, &fileName, &entryID); err != nil {
+			return nil, postgis.Translate(err, "documents: get documents")
+		}
+		if sum != nil && size != nil && mediaType != nil && fileName != nil {
+			d.File = &FileInfo{SHA256: *sum, Size: *size, MediaType: *mediaType, FileName: *fileName}
+		}
+		if entryID != nil {
+			entryOf[*entryID] = d.ID
+		}
+		out[d.ID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, postgis.Translate(err, "documents: get documents")
+	}
+	rows.Close()
+	if len(entryOf) == 0 {
+		return out, nil
+	}
+	entries := make([]int64, 0, len(entryOf))
+	for e := range entryOf {
+		entries = append(entries, e)
+	}
+	rs, _, err := scanRegistrations(ctx, q, `WHERE e.id = ANY ($1)`, entries)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		d := out[entryOf[r.ID]]
+		d.Registration = &r
+		out[d.ID] = d
+	}
+	return out, nil
 }
 
 // checked is a NewDocument checked without the database, its file read.
