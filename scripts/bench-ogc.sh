@@ -9,6 +9,10 @@
 #   WFS 2.0 GetFeature GeoJSON (EPSG:4326), COUNT=1000 and COUNT=10000, on
 #     one list of boxes holding at least 10,000 parcels each
 #
+# Each measured run starts once the machine is quiet (bench_settle): after
+# wrk stops, lighttpd still hands mapserv every request already queued, and
+# a 10,000-feature WFS backlog ran on into the next row's measurement.
+#
 # Prints requests/s, p50/p99 latency, non-2xx and socket errors side by side
 # with the ratio munigis/MapServer (medians), and munigis's peak RSS during
 # the WFS 10,000 row against the 1,000 row (streaming keeps it flat).
@@ -80,30 +84,10 @@ if ! [ -x "$BIN" ] || [[ "$("$BIN" help 2>&1)" != *" serve "* ]]; then
 fi
 echo "    $("$MAPSERV" -v | cut -d' ' -f1-3), $(lighttpd -v 2>&1 | head -n1 | cut -d' ' -f1)"
 
-work=$(mktemp -d /tmp/munigis-bench-ogc.XXXXXX)
-pgdir=$(mktemp -d /tmp/munigis-bench-pg.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  scripts/pg.sh destroy "$pgdir" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "==> throwaway PostGIS cluster in $pgdir"
-MUNIGIS_PG_THROWAWAY=1 scripts/pg.sh start "$pgdir" "$PORT" >/dev/null
-sock=$(cd "$pgdir" && pwd -P)/run
-psql() { PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h "$sock" -p "$PORT" -U postgres -d bench -X -q -v ON_ERROR_STOP=1 "$@"; }
-url="postgres://postgres@/bench?host=$sock&port=$PORT&sslmode=disable"
-"$PG_BIN/psql" -h "$sock" -p "$PORT" -U postgres -d postgres -X -q -c "CREATE DATABASE bench"
-
-echo "==> munigis migrate; munigis demo --parcels $N"
-DATABASE_URL=$url "$BIN" migrate >/dev/null
-t0=$(date +%s)
-DATABASE_URL=$url "$BIN" demo --parcels "$N" >"$work/demo.out" 2>&1 || { cat "$work/demo.out" >&2; exit 1; }
-echo "    demo loaded in $(($(date +%s) - t0)) s"
-psql -c "VACUUM ANALYZE features.cadastre_parcels"
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bench_start ogc "$PORT"
+bench_demo "$N"
 echo "    cadastre_parcels: $(psql -tAc "SELECT count(*) FROM features.cadastre_parcels") parcels"
 
 # Box lists, EPSG:3857, x/y. Centres: the parcels in a fixed pseudo-random
@@ -285,17 +269,6 @@ rowpath() { # server row: the service path (munigis has /wms and /wfs)
     echo "${path[$1]}"
   fi
 }
-wait_http() { # url name log
-  local code=000
-  for _ in $(seq 1 150); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)
-    [[ "$code" == 2* ]] && return 0
-    sleep 0.2
-  done
-  echo "bench-ogc: $2 did not answer $1 ($code)" >&2
-  cat "$3" >&2
-  exit 1
-}
 # munigis is (re)started by start_munigis: once here, and afresh before
 # each of its WFS runs, so that the peak RSS read after the run (VmHWM) is
 # that run's own, not what the WMS rows left in the Go heap.
@@ -404,6 +377,7 @@ for run in $(seq 1 "$RUNS"); do
     for s in munigis mapserver; do
       [ -n "${broken[$s,$r]:-}" ] && continue
       [ "$s" = munigis ] && [[ "$r" == wfs* ]] && start_munigis
+      bench_settle
       out=$(wrk_row "$s" "$r" "$SECS") || { echo "$out" >&2; exit 1; }
       [ "$s" = munigis ] && [[ "$r" == wfs* ]] && rss[$r]+="$(rss_read) "
       read -r _ a b c d e <<<"$(grep '^RESULT' <<<"$out")"
@@ -414,7 +388,6 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 sum() { printf '%s\n' "$@" | awk '{s += $1} END {print s + 0}'; }
 echo
 printf 'parcels %d, %d runs each of %d s, %d connections, medians; munigis pool %d connections, MapServer %d FastCGI processes\n' \

@@ -6,7 +6,8 @@
 # each driven by wrk on loopback (64 connections, 2 threads), RUNS runs
 # each, alternating. Prints requests/s, p50/p99 latency and errors side by
 # side with the ratios, and the raw cost of munigis's own tile SQL run
-# sequentially in psql over the same tiles.
+# sequentially in psql over the same tiles. Each run starts once the
+# machine is quiet (bench_settle), so none measures another's leftovers.
 #
 #   scripts/bench-tiles.sh                         1,000,000 parcels (~6 min demo), 3 runs
 #   BENCH_TILE_PARCELS=100000 BENCH_RUNS=1 scripts/bench-tiles.sh
@@ -62,30 +63,10 @@ if [ ! -x "$TEGOLA" ]; then
   mv "$CACHE/tegola-$TEGOLA_VERSION.tmp" "$TEGOLA"
 fi
 
-work=$(mktemp -d /tmp/munigis-bench-tiles.XXXXXX)
-pgdir=$(mktemp -d /tmp/munigis-bench-pg.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  scripts/pg.sh destroy "$pgdir" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "==> throwaway PostGIS cluster in $pgdir"
-MUNIGIS_PG_THROWAWAY=1 scripts/pg.sh start "$pgdir" "$PORT" >/dev/null
-sock=$(cd "$pgdir" && pwd -P)/run
-psql() { PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h "$sock" -p "$PORT" -U postgres -d bench -X -q -v ON_ERROR_STOP=1 "$@"; }
-url="postgres://postgres@/bench?host=$sock&port=$PORT&sslmode=disable"
-"$PG_BIN/psql" -h "$sock" -p "$PORT" -U postgres -d postgres -X -q -c "CREATE DATABASE bench"
-
-echo "==> munigis migrate; munigis demo --parcels $N"
-DATABASE_URL=$url "$BIN" migrate >/dev/null
-t0=$(date +%s)
-DATABASE_URL=$url "$BIN" demo --parcels "$N" >"$work/demo.out" 2>&1 || { cat "$work/demo.out" >&2; exit 1; }
-echo "    demo loaded in $(($(date +%s) - t0)) s"
-psql -c "VACUUM ANALYZE features.cadastre_parcels"
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bench_start tiles "$PORT"
+bench_demo "$N"
 minzoom=$(psql -tAc "SELECT min_zoom FROM layers WHERE name = 'cadastre_parcels'")
 echo "    cadastre_parcels: $(psql -tAc "SELECT count(*) FROM features.cadastre_parcels") parcels, min_zoom $minzoom"
 
@@ -132,7 +113,6 @@ tile_sql() { # z x y
     WHERE geom_3857 && ST_TileEnvelope($z, $x, $y, margin => 0.015625) $extra
     $order LIMIT $limit) t WHERE t._geom IS NOT NULL));"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 pct() { # p values...: nearest-rank percentile
   local p=$1
   shift
@@ -173,16 +153,6 @@ for z in "${ZOOMS[@]}"; do
 done
 
 # Servers, all three up at once on loopback (an idle one costs nothing).
-wait_http() { # url name log
-  for _ in $(seq 1 100); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)
-    [[ "$code" == 2* ]] && return 0
-    sleep 0.2
-  done
-  echo "bench-tiles: $2 did not answer $1 ($code)" >&2
-  cat "$3" >&2
-  exit 1
-}
 first=$(head -n1 "$work/tiles-16.txt")
 echo "==> munigis serve on 127.0.0.1:$HTTP_UNCACHED (MUNIGIS_TILE_CACHE_MB=0) and :$HTTP_WARM (cache 256 MB)"
 DATABASE_URL=$url MUNIGIS_ADDR=127.0.0.1:$HTTP_UNCACHED MUNIGIS_TILE_CACHE_MB=0 MUNIGIS_DB_MAX_CONNS=$DBCONNS \
@@ -299,6 +269,7 @@ echo "==> wrk: $CONNS connections, 2 threads, ${SECS} s per run, $RUNS runs, alt
 for run in $(seq 1 "$RUNS"); do
   for z in "${ZOOMS[@]}"; do
     for s in "${servers[@]}"; do
+      bench_settle
       if [ "$s" = sql ]; then
         out=$("$PG_BIN/pgbench" -h "$sock" -p "$PORT" -U postgres -n -M simple -c "$DBCONNS" -j 2 -T "$SECS" \
           --random-seed=1 -f "$work/pgbench-$z.sql" bench 2>&1) || { echo "$out" >&2; exit 1; }
