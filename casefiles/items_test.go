@@ -3,6 +3,7 @@ package casefiles_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -104,11 +105,15 @@ func TestSectionsAndRemovalToControl(t *testing.T) {
 
 	// Inclusions are never corrected, even from psql.
 	bg := context.Background()
-	if _, err := e.pool.Exec(bg, `UPDATE case_file_items SET included_by = 'someone' WHERE id = $1`, it4.ID); err == nil {
-		t.Error("included_by was corrected")
+	const never = "an inclusion in a case file section is never changed; it can only be removed once, with a reason"
+	if _, err := e.pool.Exec(bg, `UPDATE case_file_items SET included_by = 'someone' WHERE id = $1`, it4.ID); err == nil || !strings.Contains(err.Error(), never) {
+		t.Errorf("included_by corrected: %v, want %q", err, never)
 	}
-	if _, err := e.pool.Exec(bg, `UPDATE case_file_items SET removal_reason = 'друго' WHERE id = $1`, it2.ID); err == nil {
-		t.Error("a removal was changed")
+	if _, err := e.pool.Exec(bg, `UPDATE case_file_items SET removal_reason = 'друго' WHERE id = $1`, it2.ID); err == nil || !strings.Contains(err.Error(), never) {
+		t.Errorf("a removal changed: %v, want %q", err, never)
+	}
+	if _, err := e.pool.Exec(bg, `UPDATE case_file_items SET removal_reason = ' ' WHERE id = $1`, it4.ID); err == nil || !strings.Contains(err.Error(), never) {
+		t.Errorf("removed without a reason: %v, want %q", err, never)
 	}
 	if _, err := e.pool.Exec(bg, `DELETE FROM case_file_items WHERE id = $1`, it4.ID); err == nil {
 		t.Error("an item was deleted")

@@ -237,13 +237,14 @@ func TestDossier(t *testing.T) {
 
 	// The table is append-only but for the removal, once.
 	bg := context.Background()
-	for _, sql := range []string{
-		`DELETE FROM entry_documents WHERE id = ` + strconv.FormatInt(act.ID, 10),
-		`UPDATE entry_documents SET added_by = 'someone' WHERE id = ` + strconv.FormatInt(act.ID, 10),
-		`UPDATE entry_documents SET removal_reason = 'again' WHERE id = ` + strconv.FormatInt(removed.ID, 10),
+	const never = "a document in a dossier is never changed; it can only be removed once, with a reason"
+	for sql, want := range map[string]string{
+		`DELETE FROM entry_documents WHERE id = ` + strconv.FormatInt(act.ID, 10):                             "documents of a dossier",
+		`UPDATE entry_documents SET added_by = 'someone' WHERE id = ` + strconv.FormatInt(act.ID, 10):         never,
+		`UPDATE entry_documents SET removal_reason = 'again' WHERE id = ` + strconv.FormatInt(removed.ID, 10): never,
 	} {
-		if _, err := e.pool.Exec(bg, sql); err == nil {
-			t.Errorf("%s: allowed", sql)
+		if _, err := e.pool.Exec(bg, sql); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", sql, err, want)
 		}
 	}
 }
