@@ -13,26 +13,19 @@ func PutForTest(c *Cache, layers []string, t maptile.Tile, data []byte) {
 
 // HoldSlotsForTest takes every query slot of t, as slow tiles would, until
 // release is called.
-func HoldSlotsForTest(t *Tiler) (release func()) {
-	for i := 0; i < cap(t.sem); i++ {
-		t.sem <- struct{}{}
-	}
-	return func() {
-		for i := 0; i < cap(t.sem); i++ {
-			<-t.sem
-		}
-	}
-}
+func HoldSlotsForTest(t *Tiler) (release func()) { return hold(t.sem) }
 
 // HoldGeneralSlotsForTest takes every generalised-query slot of t, as slow
 // low-zoom tiles would, until release is called.
-func HoldGeneralSlotsForTest(t *Tiler) (release func()) {
-	for i := 0; i < cap(t.semGeneral); i++ {
-		t.semGeneral <- struct{}{}
+func HoldGeneralSlotsForTest(t *Tiler) (release func()) { return hold(t.semGeneral) }
+
+func hold(slots chan struct{}) (release func()) {
+	for i := 0; i < cap(slots); i++ {
+		slots <- struct{}{}
 	}
 	return func() {
-		for i := 0; i < cap(t.semGeneral); i++ {
-			<-t.semGeneral
+		for i := 0; i < cap(slots); i++ {
+			<-slots
 		}
 	}
 }

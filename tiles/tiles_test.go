@@ -244,19 +244,14 @@ func TestSyncAppliesCommittedEditsBeforeReturning(t *testing.T) {
 // A tile waits for a query slot up to QueueTimeout (a burst of slow
 // low-zoom tiles queues rather than fails), then answers "busy".
 func TestTilesQueueForASlot(t *testing.T) {
-	db := pgtest.New(t)
+	db, store, spec := parcelsSpec(t)
 	ctx := context.Background()
-	store := layers.NewStore(db.Pool)
-	l, err := store.Layer(ctx, "cadastre_parcels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := tiles.Request{Layers: []tiles.LayerSpec{{Layer: l, Attributes: l.Type.Attributes}}, Tile: maptile.New(37388, 24140, 16)}
+	req := tiles.Request{Layers: spec, Tile: maptile.New(37388, 24140, 16)}
 	tiler := tiles.New(db.Pool, store, tiles.Config{CacheBytes: -1, MaxConcurrent: 1, QueueTimeout: 300 * time.Millisecond})
 
 	release := tiles.HoldSlotsForTest(tiler)
 	start := time.Now()
-	_, err = tiler.Render(ctx, req)
+	_, err := tiler.Render(ctx, req)
 	if munigis.ErrorCode(err) != munigis.Unavailable || !strings.Contains(munigis.ErrorMessage(err), "busy") {
 		t.Fatalf("all slots taken: %v, want Unavailable saying busy", err)
 	}
@@ -274,20 +269,14 @@ func TestTilesQueueForASlot(t *testing.T) {
 // generalised slot is busy, a z12 tile waits (and gives up "busy"), and a
 // z16 tile is still built at once.
 func TestTilesGeneralisedShareOfSlots(t *testing.T) {
-	db := pgtest.New(t)
+	db, store, spec := parcelsSpec(t)
 	ctx := context.Background()
-	store := layers.NewStore(db.Pool)
-	l, err := store.Layer(ctx, "cadastre_parcels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := []tiles.LayerSpec{{Layer: l, Attributes: l.Type.Attributes}}
 	tiler := tiles.New(db.Pool, store, tiles.Config{CacheBytes: -1, MaxConcurrent: 4, MaxConcurrentGeneral: 1,
 		QueueTimeout: 300 * time.Millisecond})
 	release := tiles.HoldGeneralSlotsForTest(tiler)
 	defer release()
 
-	_, err = tiler.Render(ctx, tiles.Request{Layers: spec, Tile: maptile.New(37388, 24140, 16).Parent().Parent().Parent().Parent()})
+	_, err := tiler.Render(ctx, tiles.Request{Layers: spec, Tile: maptile.New(37388, 24140, 16).Parent().Parent().Parent().Parent()})
 	if munigis.ErrorCode(err) != munigis.Unavailable || !strings.Contains(munigis.ErrorMessage(err), "busy") {
 		t.Fatalf("z12 tile with the generalised slots taken: %v, want Unavailable saying busy", err)
 	}
@@ -298,4 +287,17 @@ func TestTilesGeneralisedShareOfSlots(t *testing.T) {
 	if waited := time.Since(start); waited > 250*time.Millisecond {
 		t.Errorf("the z16 tile waited %v: detail tiles must not queue behind low-zoom ones", waited)
 	}
+}
+
+// parcelsSpec is a fresh database with its store and the parcels layer
+// asked for with all its attributes.
+func parcelsSpec(t *testing.T) (*pgtest.DB, *layers.Store, []tiles.LayerSpec) {
+	t.Helper()
+	db := pgtest.New(t)
+	store := layers.NewStore(db.Pool)
+	l, err := store.Layer(context.Background(), "cadastre_parcels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, store, []tiles.LayerSpec{{Layer: l, Attributes: l.Type.Attributes}}
 }
