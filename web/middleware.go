@@ -178,6 +178,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				a = authInfo{user: u, via: "session", session: &sess, cookie: c.Value}
 			}
 		}
+		// The public needs nothing more in the context than its address:
+		// no viewer (access.FromContext of a context without one is
+		// access.Anonymous) and no authInfo (its zero value).
 		if a.via != "" {
 			v, err := s.accounts.ViewerFor(ctx, a.user, a.via)
 			if err != nil {
@@ -186,9 +189,6 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 			ctx = context.WithValue(access.WithViewer(munigis.WithActor(ctx, v.SystemID), v), authKey{}, a)
 		}
-		// The public needs nothing more in the context than its address:
-		// no viewer (access.FromContext of a context without one is
-		// access.Anonymous) and no authInfo (its zero value).
 		if a.session != nil && stateChanging(r.Method) && !isSignInRoute(r) {
 			if err := s.checkCSRF(w, r, a.session.CSRFToken); err != nil {
 				fail(err)
