@@ -31,6 +31,9 @@ var idAttribute = Attribute{Name: "id", Type: Integer}
 type sqlBuilder struct {
 	args  []any
 	attrs []Attribute
+	// bySpace is set when the query keeps features by where they are (a
+	// box or a spatial operator): see orderBy.
+	bySpace bool
 }
 
 // arg binds v and returns its placeholder.
@@ -114,6 +117,7 @@ func (b *sqlBuilder) filter(f Filter, depth int) (string, error) {
 		}
 		return "id = ANY(" + b.arg([]int64(f)) + "::bigint[])", nil
 	case Spatial:
+		b.bySpace = true
 		return b.spatial(f)
 	case nil:
 		return "", munigis.Errorf(munigis.Invalid, "a filter is missing")
@@ -325,7 +329,21 @@ func (b *sqlBuilder) orderBy(keys []Sort) (string, error) {
 		}
 	}
 	if !byID {
-		parts = append(parts, "id ASC")
+		id := "id"
+		if len(parts) == 0 && b.bySpace {
+			// Ordered by id alone, a page of the features in a box is
+			// planned as a walk of the primary key that skips every
+			// feature outside the box until the page is full; features
+			// near each other have ids near each other, so a box whose
+			// ids are high walked 677,000 parcels of a million (390 ms,
+			// 41,000 buffers) and a WFS under load went from 40 ms to 5 s
+			// at p99. "id + 0" is the same order that no index provides:
+			// PostgreSQL reads the box through the spatial index and sorts
+			// what it found, work in proportion to the matches, as the
+			// count of them (numberMatched) already is.
+			id = "id + 0"
+		}
+		parts = append(parts, id+" ASC")
 	}
 	return " ORDER BY " + strings.Join(parts, ", "), nil
 }
